@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ApiClientAdminService } from './api-client-admin.service';
+import { ApiClientsController } from './api-clients.controller';
+import { AuditController } from './audit.controller';
+import { DiagnosticsController } from './diagnostics.controller';
+import { TenantController } from './tenant.controller';
+
+@Module({
+  controllers: [TenantController, ApiClientsController, DiagnosticsController, AuditController],
+  providers: [ApiClientAdminService],
+})
+export class AdminModule {}

@@ -1,0 +1,29 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { HubConfigModule, type HubConfig } from '@hub/config';
+import { httpLoggerParams } from '@hub/observability';
+import { PersistenceModule } from '@hub/persistence';
+import { QueueModule } from '@hub/queue';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
+import { HealthController } from './health/health.controller';
+import { ReadinessService } from './health/readiness.service';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: HubConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        HubConfigModule.forRoot(config),
+        LoggerModule.forRoot(httpLoggerParams(config, 'api')),
+        PersistenceModule,
+        QueueModule.forRoot(),
+        AuthModule,
+        AdminModule,
+      ],
+      controllers: [HealthController],
+      providers: [ReadinessService],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { HubConfigModule, type HubConfig } from '@hub/config';
+import { loggerOptions } from '@hub/observability';
+import { PersistenceModule } from '@hub/persistence';
+import { QueueModule } from '@hub/queue';
+import { WorkerPingHandler } from './handlers/worker-ping.handler';
+import { JobRunner } from './job-runner.service';
+
+/** The worker: BullMQ processors and job schedulers, no HTTP controllers. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: HubConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        HubConfigModule.forRoot(config),
+        LoggerModule.forRoot({ pinoHttp: loggerOptions(config, 'worker') }),
+        DiscoveryModule,
+        PersistenceModule,
+        QueueModule.forRoot(),
+      ],
+      providers: [JobRunner, WorkerPingHandler],
+    };
+  }
+}

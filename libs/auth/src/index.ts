@@ -1,0 +1,3 @@
+export * from './api-token';
+export * from './scopes';
+export * from './tenant-provisioning';

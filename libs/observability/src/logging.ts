@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import type { Params } from 'nestjs-pino';
+import type { HubConfig } from '@hub/config';
+
+/**
+ * Paths pino blanks out wherever they appear in a log line. Secrets must never reach logs: tokens
+ * travel in Authorization headers, passwords and client secrets in bodies and source configs.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.clientSecret',
+  '*.bindPassword',
+  '*.secrets',
+  'password',
+  'secret',
+  'token',
+];
+
+export function loggerOptions(config: Pick<HubConfig, 'log'>, service: string): LoggerOptions {
+  return {
+    level: config.log.level,
+    base: { service },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+export function createLogger(config: Pick<HubConfig, 'log'>, service: string): Logger {
+  return pino(loggerOptions(config, service));
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** nestjs-pino settings: one JSON line per request with its request id, no secrets, no bodies. */
+export function httpLoggerParams(config: Pick<HubConfig, 'log'>, service: string): Params {
+  return {
+    pinoHttp: {
+      ...loggerOptions(config, service),
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customProps: () => ({}),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: stripQuerySecrets(req.url) }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+    },
+  };
+}
+
+/** Query strings can carry filters with personal data or tokens; keep only the path. */
+function stripQuerySecrets(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : `${url.slice(0, q)}?…`;
+}

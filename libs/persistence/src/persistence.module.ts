@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { PrismaService } from './prisma.service';
+import { ApiClientRepository } from './repositories/api-client.repository';
+import { AuditRepository } from './repositories/audit.repository';
+import { TenantRepository } from './repositories/tenant.repository';
+import { WorkerPingRepository } from './repositories/worker-ping.repository';
+
+const repositories = [TenantRepository, ApiClientRepository, AuditRepository, WorkerPingRepository];
+
+/** Needs HUB_CONFIG from the importing app's ConfigModule. */
+@Global()
+@Module({ providers: [PrismaService, ...repositories], exports: [PrismaService, ...repositories] })
+export class PersistenceModule {}

@@ -1,0 +1,7 @@
+#!/bin/sh
+# `npm start`: the hub on the embedded default (PostgreSQL from npm, a local redis-server, a demo tenant).
+set -eu
+cd "$(dirname "$0")/.."
+if [ -z "${REDIS_URL:-}" ]; then sh scripts/ensure-prerequisites.sh redis-server; else sh scripts/ensure-prerequisites.sh; fi
+node scripts/build.js
+exec node dist/apps/standalone/src/main.js
