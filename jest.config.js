@@ -10,16 +10,21 @@ const swc = [
       target: 'es2022',
       keepClassNames: true,
     },
-    module: { type: 'commonjs', ignoreDynamic: true },
+    // Dynamic imports become require() so Prisma's runtime loads inside jest's CommonJS sandbox.
+    module: { type: 'commonjs' },
   },
 ];
 const moduleNameMapper = {
+  // Prisma's generated client imports its TypeScript siblings as './x.js'.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
   '^@hub/([a-z-]+)$': '<rootDir>/libs/$1/src',
   '^@hub/([a-z-]+)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = { transform: { '^.+\\.(t|j)s$': swc }, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
+  // Integration and e2e tests start real processes; unit tests finish in milliseconds anyway.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {

@@ -11,12 +11,12 @@ import { ReadinessService } from './health/readiness.service';
 
 @Module({})
 export class ApiModule {
-  static forRoot(config: HubConfig): DynamicModule {
+  static forRoot(config: HubConfig, serviceName = 'api'): DynamicModule {
     return {
       module: ApiModule,
       imports: [
         HubConfigModule.forRoot(config),
-        LoggerModule.forRoot(httpLoggerParams(config, 'api')),
+        LoggerModule.forRoot(httpLoggerParams(config, serviceName)),
         PersistenceModule,
         QueueModule.forRoot(),
         AuthModule,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const infra = await startEmbeddedInfrastructure(dataDir, process.env);
   Object.assign(process.env, infra.env);
   const config = loadConfig({ ...process.env, ...infra.env }, { require: ['DATABASE_URL', 'REDIS_URL'] });
-  const log = createLogger(config, 'standalone');
+  const log = createLogger(config, 'hub');
   for (const line of infra.started) log.info(line);
 
   const migrations = await applyMigrations(config.database.url);
@@ -33,8 +33,8 @@ async function main(): Promise<void> {
   );
   await prisma.$disconnect();
 
-  const worker = await createWorkerApp(config, { shutdownHooks: false });
-  const api = await createApiApp(config, { shutdownHooks: false });
+  const worker = await createWorkerApp(config, { shutdownHooks: false, serviceName: 'hub' });
+  const api = await createApiApp(config, { shutdownHooks: false, serviceName: 'hub' });
   await api.listen(config.http.port, config.http.host);
   writeHubEnv(dataDir, { DATABASE_URL: config.database.url, REDIS_URL: config.redis.url });
 
@@ -73,7 +73,7 @@ scim-hub is running (embedded mode, data in ${dataDir})
 
 main().catch((error: Error) => {
   process.stderr.write(
-    JSON.stringify({ level: 'fatal', service: 'standalone', msg: error.name === 'ConfigError' ? error.message : error.message }) + '\n',
+    JSON.stringify({ level: 'fatal', service: 'standalone', msg: error.message }) + '\n',
   );
   process.exit(1);
 });

@@ -11,12 +11,12 @@ import { JobRunner } from './job-runner.service';
 /** The worker: BullMQ processors and job schedulers, no HTTP controllers. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: HubConfig): DynamicModule {
+  static forRoot(config: HubConfig, serviceName = 'worker'): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
         HubConfigModule.forRoot(config),
-        LoggerModule.forRoot({ pinoHttp: loggerOptions(config, 'worker') }),
+        LoggerModule.forRoot({ pinoHttp: loggerOptions(config, serviceName) }),
         DiscoveryModule,
         PersistenceModule,
         QueueModule.forRoot(),

@@ -40,17 +40,23 @@ export function createLogger(config: Pick<HubConfig, 'log'>, service: string): L
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * Gives every request an id before anything else runs (body parsing errors included): the
+ * caller's X-Request-Id when it is well-formed, else a new UUID. Echoed in the response.
+ */
+export function requestIdMiddleware(req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void): void {
+  const incoming = req.headers['x-request-id'];
+  req.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('X-Request-Id', req.id);
+  next();
+}
+
 /** nestjs-pino settings: one JSON line per request with its request id, no secrets, no bodies. */
 export function httpLoggerParams(config: Pick<HubConfig, 'log'>, service: string): Params {
   return {
     pinoHttp: {
       ...loggerOptions(config, service),
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
+      genReqId: (req: IncomingMessage) => (req as { id?: string }).id ?? randomUUID(),
       customProps: () => ({}),
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: stripQuerySecrets(req.url) }),
