@@ -4,12 +4,29 @@ export * from './errors/scim-error';
 
 export type * from './schema/schema.types';
 export { isCaseExact } from './schema/schema.types';
-export { COMMON_ATTRIBUTES, USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE } from './schema/core-schemas';
+export {
+  COMMON_ATTRIBUTES,
+  USER_SCHEMA,
+  GROUP_SCHEMA,
+  ENTERPRISE_USER_SCHEMA,
+  USER_RESOURCE_TYPE,
+  GROUP_RESOURCE_TYPE,
+} from './schema/core-schemas';
 export { DEVICE_SCHEMA, DEVICE_RESOURCE_TYPE } from './schema/device-schema';
 export { parseSchemaDefinition, parseResourceTypeDefinition, isSchemaUrn } from './schema/schema.parser';
 export { SchemaRegistry, type BuiltInOptions } from './schema/schema.registry';
-export { ResourceTypeSchemas, findSubAttribute, type SchemaView, type ResolvedTarget } from './schema/resource-type-schemas';
-export { renderSchema, renderResourceType, renderAttribute, type RenderOptions } from './schema/schema.renderer';
+export {
+  ResourceTypeSchemas,
+  findSubAttribute,
+  type SchemaView,
+  type ResolvedTarget,
+} from './schema/resource-type-schemas';
+export {
+  renderSchema,
+  renderResourceType,
+  renderAttribute,
+  type RenderOptions,
+} from './schema/schema.renderer';
 
 export type { AttrPath, PatchPath } from './path/path.types';
 export type * from './filter/filter.types';
@@ -21,7 +38,11 @@ export { compileFilter, evaluateFilter, type FilterPredicate } from './filter/fi
 
 export { parseDateTime, comparisonKey } from './values/value.compare';
 export { validateAttributeValue } from './values/value.validator';
-export { validateResource, type RequestContext, type ValidateResourceOptions } from './resource/resource.validator';
+export {
+  validateResource,
+  type RequestContext,
+  type ValidateResourceOptions,
+} from './resource/resource.validator';
 
 export type * from './patch/patch.types';
 export { DEFAULT_PATCH_DIALECT } from './patch/patch.types';
@@ -32,8 +53,21 @@ export { patchResource, type PatchOptions } from './patch/patch.pipeline';
 
 export { projectResource, type ProjectionOptions } from './projection/attribute.projection';
 export { createSortComparator, sortResources, parseSortOrder, type SortOrder } from './sort/sort.comparator';
-export { formatETag, parseETag, parseETagList, ifMatchPasses, ifNoneMatchPasses, assertIfMatch, type EntityTag } from './etag/etag';
-export { buildListResponse, parsePagination, type ListResponse, type Pagination } from './messages/list-response';
+export {
+  formatETag,
+  parseETag,
+  parseETagList,
+  ifMatchPasses,
+  ifNoneMatchPasses,
+  assertIfMatch,
+  type EntityTag,
+} from './etag/etag';
+export {
+  buildListResponse,
+  parsePagination,
+  type ListResponse,
+  type Pagination,
+} from './messages/list-response';
 export {
   parseBulkRequest,
   buildBulkResponse,

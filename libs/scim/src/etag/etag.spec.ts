@@ -15,7 +15,8 @@ describe('ETags (rfc7644 §3.14)', () => {
       { weak: true, opaque: 'c' },
     ]);
     expect(parseETagList(' * ')).toBe('*');
-    for (const bad of ['a', '"a', 'W/a', '"a" "b"', '', ',']) expect(() => parseETagList(bad)).toThrow(BadRequestError);
+    for (const bad of ['a', '"a', 'W/a', '"a" "b"', '', ','])
+      expect(() => parseETagList(bad)).toThrow(BadRequestError);
   });
 
   it('rfc7644 §3.14 If-Match uses weak comparison', () => {

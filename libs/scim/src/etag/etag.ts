@@ -12,7 +12,8 @@ const MAX_HEADER = 8192;
 /** `W/"<version>"` (RFC 7644 §3.14: SCIM versions are weak entity tags). */
 export function formatETag(version: string | number): string {
   const v = String(version);
-  if (!ETAGC.test(v) || v.length > 256) throw new InvalidValueError('Version contains characters not allowed in an ETag');
+  if (!ETAGC.test(v) || v.length > 256)
+    throw new InvalidValueError('Version contains characters not allowed in an ETag');
   return `W/"${v}"`;
 }
 
@@ -44,7 +45,10 @@ export function parseETagList(header: string): '*' | EntityTag[] {
  * RFC 7232 §3.1 with weak comparison, because SCIM issues weak tags (RFC 7644 §3.14 sends
  * `If-Match: W/"..."`). `currentVersion` undefined means the resource does not exist.
  */
-export function ifMatchPasses(header: string | undefined, currentVersion: string | number | undefined): boolean {
+export function ifMatchPasses(
+  header: string | undefined,
+  currentVersion: string | number | undefined,
+): boolean {
   if (header === undefined) return true;
   const list = parseETagList(header);
   if (currentVersion === undefined) return false;
@@ -54,7 +58,10 @@ export function ifMatchPasses(header: string | undefined, currentVersion: string
 }
 
 /** RFC 7232 §3.2: passes when no listed tag matches (or, for `*`, when there is no resource). */
-export function ifNoneMatchPasses(header: string | undefined, currentVersion: string | number | undefined): boolean {
+export function ifNoneMatchPasses(
+  header: string | undefined,
+  currentVersion: string | number | undefined,
+): boolean {
   if (header === undefined) return true;
   const list = parseETagList(header);
   if (currentVersion === undefined) return true;

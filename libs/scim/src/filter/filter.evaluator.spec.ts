@@ -1,4 +1,9 @@
-import { ENTERPRISE, RFC7643_8_2_FULL_USER, RFC7643_8_3_ENTERPRISE_USER, RFC7643_8_4_GROUP } from '../__fixtures__/rfc7643.fixtures';
+import {
+  ENTERPRISE,
+  RFC7643_8_2_FULL_USER,
+  RFC7643_8_3_ENTERPRISE_USER,
+  RFC7643_8_4_GROUP,
+} from '../__fixtures__/rfc7643.fixtures';
 import { InvalidFilterError } from '../errors/scim-error';
 import { SchemaRegistry } from '../schema/schema.registry';
 import type { JsonObject } from '../util/json.util';
@@ -10,15 +15,24 @@ const registry = SchemaRegistry.withBuiltIns();
 const users = registry.resourceType('User');
 const groups = registry.resourceType('Group');
 const bjensen = RFC7643_8_3_ENTERPRISE_USER;
-const matches = (filter: string, resource: JsonObject = bjensen) => evaluateFilter(parseFilter(filter), resource, users);
+const matches = (filter: string, resource: JsonObject = bjensen) =>
+  evaluateFilter(parseFilter(filter), resource, users);
 
 describe('evaluateFilter on RFC 7643 §8.3 bjensen', () => {
   const table: [string, string, boolean][] = [
-    ['rfc7644 §3.4.2.2 eq is case-insensitive for caseExact=false', 'userName eq "BJENSEN@example.com"', true],
+    [
+      'rfc7644 §3.4.2.2 eq is case-insensitive for caseExact=false',
+      'userName eq "BJENSEN@example.com"',
+      true,
+    ],
     ['rfc7644 §3.4.2.2 co', `name.familyName co "ense"`, true],
     ['rfc7644 §3.4.2.2 sw', 'userName sw "J"', false],
     ['rfc7644 §3.4.2.2 sw matches', 'userName sw "bj"', true],
-    ['rfc7644 §3.4.2.2 URN-qualified core attribute', 'urn:ietf:params:scim:schemas:core:2.0:User:userName sw "B"', true],
+    [
+      'rfc7644 §3.4.2.2 URN-qualified core attribute',
+      'urn:ietf:params:scim:schemas:core:2.0:User:userName sw "B"',
+      true,
+    ],
     ['rfc7644 §3.4.2.2 pr', 'title pr', true],
     ['rfc7644 §3.4.2.2 pr absent', 'nickName pr and userType eq "Intern"', false],
     ['rfc7644 §3.4.2.2 gt dateTime', 'meta.lastModified gt "2011-05-13T04:42:34Z"', false],
@@ -29,22 +43,58 @@ describe('evaluateFilter on RFC 7643 §8.3 bjensen', () => {
     ['dateTime with fraction', 'meta.created lt "2010-01-23T04:56:22.001Z"', true],
     ['rfc7644 §3.4.2.2 and', 'title pr and userType eq "Employee"', true],
     ['rfc7644 §3.4.2.2 or', 'title pr or userType eq "Intern"', true],
-    ['rfc7644 §3.4.2.2 schemas eq', 'schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"', true],
-    ['rfc7644 §3.4.2.2 complex attribute compares its value', 'userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")', true],
-    ['rfc7644 §3.4.2.2 not', 'userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")', false],
-    ['rfc7644 §3.4.2.2 value path same element', 'userType eq "Employee" and emails[type eq "work" and value co "@example.com"]', true],
-    ['value path needs one element to satisfy both', 'emails[type eq "home" and value co "@example.com"]', false],
-    ['separate conditions may match different elements', 'emails.type eq "home" and emails.value co "@example.com"', true],
-    ['rfc7644 §3.4.2.2 two value paths', 'emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]', true],
+    [
+      'rfc7644 §3.4.2.2 schemas eq',
+      'schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"',
+      true,
+    ],
+    [
+      'rfc7644 §3.4.2.2 complex attribute compares its value',
+      'userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")',
+      true,
+    ],
+    [
+      'rfc7644 §3.4.2.2 not',
+      'userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")',
+      false,
+    ],
+    [
+      'rfc7644 §3.4.2.2 value path same element',
+      'userType eq "Employee" and emails[type eq "work" and value co "@example.com"]',
+      true,
+    ],
+    [
+      'value path needs one element to satisfy both',
+      'emails[type eq "home" and value co "@example.com"]',
+      false,
+    ],
+    [
+      'separate conditions may match different elements',
+      'emails.type eq "home" and emails.value co "@example.com"',
+      true,
+    ],
+    [
+      'rfc7644 §3.4.2.2 two value paths',
+      'emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]',
+      true,
+    ],
     ['extension attribute', `${ENTERPRISE}:employeeNumber eq "701984"`, true],
-    ['extension sub-attribute, caseExact=false', `${ENTERPRISE}:manager.value eq "26118915-6090-4610-87E4-49D8CA9F808D"`, true],
+    [
+      'extension sub-attribute, caseExact=false',
+      `${ENTERPRISE}:manager.value eq "26118915-6090-4610-87E4-49D8CA9F808D"`,
+      true,
+    ],
     ['caseExact=true attribute (externalId)', 'externalId eq "701984"', true],
     ['caseExact=true id is exact', 'id eq "2819C223-7F76-453A-919D-413861904646"', false],
     ['boolean', 'active eq true', true],
     ['boolean ne', 'active ne true', false],
     ['ne on absent attribute matches', 'nickName ne "Bob"', true],
     ['eq null is not present', 'entitlements eq null and nickName ne null', true],
-    ['co on missing attribute', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division co "x"', false],
+    [
+      'co on missing attribute',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division co "x"',
+      false,
+    ],
     ['ew', 'emails.value ew "JENSEN.ORG"', true],
     ['string ordering', 'userName gt "a" and userName lt "c"', true],
     ['primary boolean inside value path', 'emails[primary eq true and type eq "work"]', true],
@@ -63,11 +113,21 @@ describe('evaluateFilter on RFC 7643 §8.3 bjensen', () => {
 
   it('does not match values of the wrong JSON type', () => {
     expect(matches('active eq true', { ...bjensen, active: 'true' })).toBe(false);
-    expect(matches('meta.lastModified gt "2000-01-01T00:00:00Z"', { ...bjensen, meta: { lastModified: 'yesterday' } })).toBe(false);
+    expect(
+      matches('meta.lastModified gt "2000-01-01T00:00:00Z"', {
+        ...bjensen,
+        meta: { lastModified: 'yesterday' },
+      }),
+    ).toBe(false);
   });
 
   it('reads attribute names case-insensitively and ignores inherited properties', () => {
-    expect(matches('USERNAME eq "bjensen@example.com"', { schemas: bjensen.schemas, UserName: 'bjensen@example.com' })).toBe(true);
+    expect(
+      matches('USERNAME eq "bjensen@example.com"', {
+        schemas: bjensen.schemas,
+        UserName: 'bjensen@example.com',
+      }),
+    ).toBe(true);
     expect(matches('title pr', { schemas: bjensen.schemas })).toBe(false);
     const hostile = JSON.parse('{"__proto__": {"title": "x"}, "constructor": {"value": "y"}}');
     expect(matches('title pr', hostile)).toBe(false);

@@ -22,7 +22,11 @@ export function compileFilter(node: FilterNode): FilterPredicate {
 const compiledCache = new WeakMap<FilterNode, FilterPredicate>();
 
 /** In-memory evaluation (scoping, tests). Validates first when given a bare parse tree. */
-export function evaluateFilter(node: FilterNode, resource: JsonObject, schemas: ResourceTypeSchemas): boolean {
+export function evaluateFilter(
+  node: FilterNode,
+  resource: JsonObject,
+  schemas: ResourceTypeSchemas,
+): boolean {
   let predicate = compiledCache.get(node);
   if (!predicate) {
     predicate = compileFilter(isValidatedFilter(node) ? node : validateFilter(node, schemas));
@@ -61,7 +65,9 @@ function compile(node: FilterNode): Pred {
     case 'compare': {
       const attr = need(node.attr);
       if (node.value === null) {
-        return node.op === 'eq' ? (t) => !valuesOf(t, attr).some(isNonEmpty) : (t) => valuesOf(t, attr).some(isNonEmpty);
+        return node.op === 'eq'
+          ? (t) => !valuesOf(t, attr).some(isNonEmpty)
+          : (t) => valuesOf(t, attr).some(isNonEmpty);
       }
       const test = scalarTest(node.op, node.value, attr.type, attr.caseExact);
       if (node.op === 'ne') return (t) => !valuesOf(t, attr).some(test);
@@ -115,7 +121,12 @@ function isScalarNonEmpty(v: unknown): boolean {
   return v !== null && v !== undefined && v !== '' && typeof v !== 'object';
 }
 
-function scalarTest(op: CompareOp, literal: Exclude<CompValue, null>, type: AttributeType, caseExact: boolean): (v: unknown) => boolean {
+function scalarTest(
+  op: CompareOp,
+  literal: Exclude<CompValue, null>,
+  type: AttributeType,
+  caseExact: boolean,
+): (v: unknown) => boolean {
   const want = comparisonKey(type, caseExact, literal);
   if (want === undefined) return () => false;
   const key = (v: unknown) => comparisonKey(type, caseExact, v);

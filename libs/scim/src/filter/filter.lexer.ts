@@ -1,4 +1,5 @@
-export type TokenKind = 'word' | 'string' | 'number' | 'lparen' | 'rparen' | 'lbracket' | 'rbracket' | 'dot' | 'eof';
+export type TokenKind =
+  'word' | 'string' | 'number' | 'lparen' | 'rparen' | 'lbracket' | 'rbracket' | 'dot' | 'eof';
 
 export interface Token {
   readonly kind: TokenKind;
@@ -14,8 +15,10 @@ const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0
 const isAlpha = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 /** Attribute names, `$ref`, and schema URNs with their `:` and `.` (e.g. `...:2.0:User:manager.value`). */
-const isWordChar = (c: number) => isAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x24 || c === 0x3a || c === 0x2e;
-const isDelimiter = (c: number) => Number.isNaN(c) || isSpace(c) || c === 0x28 || c === 0x29 || c === 0x5b || c === 0x5d;
+const isWordChar = (c: number) =>
+  isAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x24 || c === 0x3a || c === 0x2e;
+const isDelimiter = (c: number) =>
+  Number.isNaN(c) || isSpace(c) || c === 0x28 || c === 0x29 || c === 0x5b || c === 0x5d;
 
 const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
@@ -106,7 +109,8 @@ export class Lexer {
   /** `userName eq "a"and ...` or `1x`: a token must end at a space, bracket, parenthesis or the end. */
   private expectDelimiter(start: number, what: string): void {
     const c = this.text.charCodeAt(this.pos);
-    if (!isDelimiter(c)) throw this.fail(`Unexpected character after ${what} at position ${this.pos}`, this.pos);
+    if (!isDelimiter(c))
+      throw this.fail(`Unexpected character after ${what} at position ${this.pos}`, this.pos);
     void start;
   }
 }

@@ -16,16 +16,31 @@ describe('parseFilter / printFilter', () => {
     ['rfc7644 §3.4.2.2 le dateTime', 'meta.lastModified le "2011-05-13T04:42:34Z"'],
     ['rfc7644 §3.4.2.2 pr and eq', 'title pr and userType eq "Employee"'],
     ['rfc7644 §3.4.2.2 pr or eq', 'title pr or userType eq "Intern"'],
-    ['rfc7644 §3.4.2.2 schemas eq', 'schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"'],
-    ['rfc7644 §3.4.2.2 grouping', 'userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")'],
-    ['rfc7644 §3.4.2.2 not group', 'userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")'],
+    [
+      'rfc7644 §3.4.2.2 schemas eq',
+      'schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"',
+    ],
+    [
+      'rfc7644 §3.4.2.2 grouping',
+      'userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")',
+    ],
+    [
+      'rfc7644 §3.4.2.2 not group',
+      'userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")',
+    ],
     ['rfc7644 §3.4.2.2 group of one', 'userType eq "Employee" and emails.type eq "work"'],
-    ['rfc7644 §3.4.2.2 value path', 'userType eq "Employee" and emails[type eq "work" and value co "@example.com"]'],
+    [
+      'rfc7644 §3.4.2.2 value path',
+      'userType eq "Employee" and emails[type eq "work" and value co "@example.com"]',
+    ],
     [
       'rfc7644 §3.4.2.2 two value paths',
       'emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]',
     ],
-    ['extension sub-attribute', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915"'],
+    [
+      'extension sub-attribute',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915"',
+    ],
     ['literals', 'a eq true or b eq false or c eq null or d eq -1500'],
   ];
   it.each(rfcExamples)('%s', (_name, text) => {
@@ -42,7 +57,9 @@ describe('parseFilter / printFilter', () => {
   });
 
   it('rfc7644 §3.4.2.2 operators and attribute names are case-insensitive', () => {
-    expect(printFilter(parseFilter('userName EQ "x" AND title Pr OR Not (a Eq 1)'))).toBe('userName eq "x" and title pr or not (a eq 1)');
+    expect(printFilter(parseFilter('userName EQ "x" AND title Pr OR Not (a Eq 1)'))).toBe(
+      'userName eq "x" and title pr or not (a eq 1)',
+    );
   });
 
   it('rfc7644 §3.4.2.2 precedence: and binds tighter than or, not tighter than both', () => {
@@ -53,12 +70,18 @@ describe('parseFilter / printFilter', () => {
   });
 
   it('keeps the URN, attribute and sub-attribute of a path', () => {
-    const ast = parseFilter('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"');
+    const ast = parseFilter(
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"',
+    );
     expect(ast).toEqual({
       kind: 'compare',
       op: 'eq',
       value: 'x',
-      path: { uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', attr: 'manager', subAttr: 'value' },
+      path: {
+        uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+        attr: 'manager',
+        subAttr: 'value',
+      },
     });
   });
 
@@ -94,7 +117,10 @@ describe('parseFilter / printFilter', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(InvalidFilterError);
-    expect((error as InvalidFilterError).toJSON()).toMatchObject({ status: '400', scimType: 'invalidFilter' });
+    expect((error as InvalidFilterError).toJSON()).toMatchObject({
+      status: '400',
+      scimType: 'invalidFilter',
+    });
     expect((error as InvalidFilterError).position).toBe(position);
     expect((error as InvalidFilterError).detail).toContain(`position ${position}`);
   });

@@ -35,7 +35,8 @@ export function parseAttrPath(text: unknown): AttrPath {
   if (typeof text !== 'string') throw new InvalidPathError('Attribute path must be a string');
   checkLength(text, {}, (m) => new InvalidPathError(m));
   const path = parsePath(text.trim());
-  if (path.filter || path.subAttr) throw new InvalidPathError(`A value filter is not allowed here: ${JSON.stringify(text.slice(0, 80))}`);
+  if (path.filter || path.subAttr)
+    throw new InvalidPathError(`A value filter is not allowed here: ${JSON.stringify(text.slice(0, 80))}`);
   return path.attrPath;
 }
 
@@ -67,17 +68,24 @@ class Parser {
 
   parseWholePath(): PatchPath {
     const first = this.lexer.next();
-    if (first.kind !== 'word') throw this.error(`Expected an attribute path at position ${first.pos}`, first.pos);
+    if (first.kind !== 'word')
+      throw this.error(`Expected an attribute path at position ${first.pos}`, first.pos);
     const attrPath = this.attrPath(first);
     if (this.lexer.peek().kind === 'eof') return { attrPath };
     const open = this.expect('lbracket', '"[" or end of path');
-    if (attrPath.subAttr !== undefined) throw this.error(`A value filter must follow a multi-valued attribute at position ${open.pos}`, open.pos);
+    if (attrPath.subAttr !== undefined)
+      throw this.error(
+        `A value filter must follow a multi-valued attribute at position ${open.pos}`,
+        open.pos,
+      );
     const filter = this.bracketed(open);
     const after = this.lexer.next();
     if (after.kind === 'eof') return { attrPath, filter };
-    if (after.kind !== 'dot') throw this.error(`Expected "." or end of path at position ${after.pos}`, after.pos);
+    if (after.kind !== 'dot')
+      throw this.error(`Expected "." or end of path at position ${after.pos}`, after.pos);
     const sub = this.lexer.next();
-    if (sub.kind !== 'word' || !isAttrName(sub.text)) throw this.error(`Expected a sub-attribute name at position ${sub.pos}`, sub.pos);
+    if (sub.kind !== 'word' || !isAttrName(sub.text))
+      throw this.error(`Expected a sub-attribute name at position ${sub.pos}`, sub.pos);
     this.expect('eof', 'end of path');
     return { attrPath, filter, subAttr: sub.text };
   }
@@ -121,7 +129,10 @@ class Parser {
       return { kind: 'not', filter: inner };
     }
     if (t.kind === 'word') return this.attrExp(this.lexer.next());
-    throw this.error(`Expected an attribute path, "(" or "not" at position ${t.pos}${t.kind === 'eof' ? ' (end of input)' : ''}`, t.pos);
+    throw this.error(
+      `Expected an attribute path, "(" or "not" at position ${t.pos}${t.kind === 'eof' ? ' (end of input)' : ''}`,
+      t.pos,
+    );
   }
 
   private attrExp(word: Token): FilterNode {
@@ -129,12 +140,16 @@ class Parser {
     const t = this.lexer.peek();
     if (t.kind === 'lbracket') {
       if (this.inValuePath > 0) throw this.error(`Value filters cannot be nested (position ${t.pos})`, t.pos);
-      if (path.subAttr !== undefined) throw this.error(`A value filter must follow a multi-valued attribute at position ${t.pos}`, t.pos);
+      if (path.subAttr !== undefined)
+        throw this.error(`A value filter must follow a multi-valued attribute at position ${t.pos}`, t.pos);
       this.lexer.next();
       const filter = this.bracketed(t);
       if (this.lexer.peek().kind === 'dot') {
         const dot = this.lexer.peek();
-        throw this.error(`A sub-attribute after "]" is only allowed in PATCH paths (position ${dot.pos})`, dot.pos);
+        throw this.error(
+          `A sub-attribute after "]" is only allowed in PATCH paths (position ${dot.pos})`,
+          dot.pos,
+        );
       }
       return { kind: 'valuePath', path, filter };
     }
@@ -189,19 +204,24 @@ class Parser {
     if (colon >= 0) {
       uri = text.slice(0, colon);
       rest = text.slice(colon + 1);
-      if (!/^urn:[A-Za-z0-9]/i.test(uri)) throw this.error(`Expected a schema URN before ":" at position ${word.pos}`, word.pos);
+      if (!/^urn:[A-Za-z0-9]/i.test(uri))
+        throw this.error(`Expected a schema URN before ":" at position ${word.pos}`, word.pos);
     }
     const dot = rest.indexOf('.');
     const attr = dot < 0 ? rest : rest.slice(0, dot);
     const subAttr = dot < 0 ? undefined : rest.slice(dot + 1);
     if (!isAttrName(attr) || (subAttr !== undefined && !isAttrName(subAttr))) {
-      throw this.error(`Invalid attribute path ${JSON.stringify(text.slice(0, 80))} at position ${word.pos}`, word.pos);
+      throw this.error(
+        `Invalid attribute path ${JSON.stringify(text.slice(0, 80))} at position ${word.pos}`,
+        word.pos,
+      );
     }
     return { ...(uri !== undefined ? { uri } : {}), attr, ...(subAttr !== undefined ? { subAttr } : {}) };
   }
 
   private enter(t: Token): void {
-    if (++this.depth > this.maxDepth) throw this.error(`Nested deeper than ${this.maxDepth} levels at position ${t.pos}`, t.pos);
+    if (++this.depth > this.maxDepth)
+      throw this.error(`Nested deeper than ${this.maxDepth} levels at position ${t.pos}`, t.pos);
   }
 
   private expect(kind: Token['kind'], what: string): Token {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AttrPath } from '../path/path.types';
+import type { AttrPath, PatchPath } from '../path/path.types';
 import { COMPARE_OPS, type FilterNode } from './filter.types';
 import { parseFilter, parsePath } from './filter.parser';
 import { printFilter, printPath } from './filter.printer';
@@ -11,7 +11,11 @@ const urn = fc.constantFrom(
   'urn:example:x-y:1.0:Thing',
 );
 const attrPath: fc.Arbitrary<AttrPath> = fc
-  .record({ uri: fc.option(urn, { nil: undefined }), attr: name, subAttr: fc.option(name, { nil: undefined }) })
+  .record({
+    uri: fc.option(urn, { nil: undefined }),
+    attr: name,
+    subAttr: fc.option(name, { nil: undefined }),
+  })
   .map(({ uri, attr, subAttr }) => ({ ...(uri ? { uri } : {}), attr, ...(subAttr ? { subAttr } : {}) }));
 const innerPath: fc.Arbitrary<AttrPath> = name.map((attr) => ({ attr }));
 const value = fc.oneof(
@@ -22,16 +26,31 @@ const value = fc.oneof(
   fc.constant(null),
 );
 
-function tree(pathArb: fc.Arbitrary<AttrPath>, allowValuePath: boolean) {
+function tree(pathArb: fc.Arbitrary<AttrPath>, allowValuePath: boolean): fc.Arbitrary<FilterNode> {
   return fc.letrec<{ node: FilterNode }>((tie) => ({
-    node: fc.oneof(
+    node: fc.oneof<fc.Arbitrary<FilterNode>[]>(
       { depthSize: 'small', withCrossShrink: true },
-      fc.record({ kind: fc.constant('compare' as const), path: pathArb, op: fc.constantFrom(...COMPARE_OPS), value }),
+      fc.record({
+        kind: fc.constant('compare' as const),
+        path: pathArb,
+        op: fc.constantFrom(...COMPARE_OPS),
+        value,
+      }),
       fc.record({ kind: fc.constant('present' as const), path: pathArb }),
-      fc.record({ kind: fc.constantFrom('and' as const, 'or' as const), left: tie('node'), right: tie('node') }),
+      fc.record({
+        kind: fc.constantFrom('and' as const, 'or' as const),
+        left: tie('node'),
+        right: tie('node'),
+      }),
       fc.record({ kind: fc.constant('not' as const), filter: tie('node') }),
       ...(allowValuePath
-        ? [fc.record({ kind: fc.constant('valuePath' as const), path: attrPath.map((p) => ({ ...p, subAttr: undefined })).map(({ subAttr: _s, ...p }) => p), filter: tree(innerPath, false) })]
+        ? [
+            fc.record({
+              kind: fc.constant('valuePath' as const),
+              path: attrPath.map(({ subAttr: _s, ...p }): AttrPath => p),
+              filter: tree(innerPath, false),
+            }),
+          ]
         : []),
     ),
   })).node;
@@ -60,10 +79,21 @@ describe('filter properties', () => {
 
   it('PATCH paths round-trip', () => {
     fc.assert(
-      fc.property(attrPath, fc.option(tree(innerPath, false), { nil: undefined }), fc.option(name, { nil: undefined }), (p, filter, sub) => {
-        const path = filter ? { attrPath: { ...(p.uri ? { uri: p.uri } : {}), attr: p.attr }, filter, ...(sub ? { subAttr: sub } : {}) } : { attrPath: p };
-        expect(parsePath(printPath(path), { maxLength: 1e6, maxDepth: 1000 })).toEqual(path);
-      }),
+      fc.property(
+        attrPath,
+        fc.option(tree(innerPath, false), { nil: undefined }),
+        fc.option(name, { nil: undefined }),
+        (p, filter, sub) => {
+          const path: PatchPath = filter
+            ? {
+                attrPath: { ...(p.uri ? { uri: p.uri } : {}), attr: p.attr },
+                filter,
+                ...(sub ? { subAttr: sub } : {}),
+              }
+            : { attrPath: p };
+          expect(parsePath(printPath(path), { maxLength: 1e6, maxDepth: 1000 })).toEqual(path);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

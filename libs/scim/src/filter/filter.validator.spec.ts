@@ -11,11 +11,17 @@ const validate = (text: string) => validateFilter(parseFilter(text), users);
 
 describe('validateFilter', () => {
   it('attaches plain resolved attribute data for SQL translation', () => {
-    expect(validate('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"')).toEqual({
+    expect(
+      validate('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"'),
+    ).toEqual({
       kind: 'compare',
       op: 'eq',
       value: 'x',
-      path: { uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', attr: 'manager', subAttr: 'value' },
+      path: {
+        uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+        attr: 'manager',
+        subAttr: 'value',
+      },
       attr: {
         schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
         extension: true,
@@ -32,23 +38,44 @@ describe('validateFilter', () => {
   it('uses the schema spelling and marks implicit value and value-path scope', () => {
     const ast = validate('EMAILS co "x" and emails[TYPE eq "work"]');
     expect(ast).toMatchObject({
-      left: { attr: { attribute: 'emails', subAttribute: 'value', implicitValue: true, multiValued: true, jsonPath: ['emails', 'value'] } },
+      left: {
+        attr: {
+          attribute: 'emails',
+          subAttribute: 'value',
+          implicitValue: true,
+          multiValued: true,
+          jsonPath: ['emails', 'value'],
+        },
+      },
       right: {
         kind: 'valuePath',
         attr: { attribute: 'emails', jsonPath: ['emails'] },
-        filter: { attr: { attribute: 'emails', subAttribute: 'type', withinValuePath: true, jsonPath: ['emails', 'type'] } },
+        filter: {
+          attr: {
+            attribute: 'emails',
+            subAttribute: 'type',
+            withinValuePath: true,
+            jsonPath: ['emails', 'type'],
+          },
+        },
       },
     });
     expect(printFilter(ast)).toBe('EMAILS co "x" and emails[TYPE eq "work"]');
   });
 
   it('resolves common attributes and case-exactness', () => {
-    expect(validate('id eq "a"')).toMatchObject({ attr: { attribute: 'id', caseExact: true, schema: 'urn:ietf:params:scim:schemas:core:2.0:User' } });
-    expect(validate('meta.lastModified gt "2011-05-13T04:42:34Z"')).toMatchObject({ attr: { type: 'dateTime' } });
+    expect(validate('id eq "a"')).toMatchObject({
+      attr: { attribute: 'id', caseExact: true, schema: 'urn:ietf:params:scim:schemas:core:2.0:User' },
+    });
+    expect(validate('meta.lastModified gt "2011-05-13T04:42:34Z"')).toMatchObject({
+      attr: { type: 'dateTime' },
+    });
   });
 
   it('validates filters on the RFC 9944 Device type like any other', () => {
-    expect(validateFilter(parseFilter('displayName co "BLE" and active eq true and mudUrl pr'), devices)).toMatchObject({ kind: 'and' });
+    expect(
+      validateFilter(parseFilter('displayName co "BLE" and active eq true and mudUrl pr'), devices),
+    ).toMatchObject({ kind: 'and' });
     expect(() => validateFilter(parseFilter('userName eq "x"'), devices)).toThrow(InvalidFilterError);
   });
 

@@ -1,7 +1,16 @@
 import { InvalidFilterError } from '../errors/scim-error';
 import type { AttrPath } from '../path/path.types';
-import { findSubAttribute, type ResolvedTarget, type ResourceTypeSchemas } from '../schema/resource-type-schemas';
-import { isCaseExact, type AttributeDefinition, type ComplexAttribute, type SimpleAttribute } from '../schema/schema.types';
+import {
+  findSubAttribute,
+  type ResolvedTarget,
+  type ResourceTypeSchemas,
+} from '../schema/resource-type-schemas';
+import {
+  isCaseExact,
+  type AttributeDefinition,
+  type ComplexAttribute,
+  type SimpleAttribute,
+} from '../schema/schema.types';
 import { isDateTime } from '../values/value.compare';
 import { printAttrPath } from './filter.printer';
 import type { CompValue, CompareOp, FilterNode, ResolvedAttribute } from './filter.types';
@@ -25,9 +34,17 @@ export function validateFilter(node: FilterNode, schemas: ResourceTypeSchemas): 
 }
 
 /** Validates the filter of a PATCH value path against its multi-valued attribute. */
-export function validateValueFilter(node: FilterNode, target: ResolvedTarget & { kind: 'attribute' }): FilterNode {
-  if (target.attribute.type !== 'complex') throw new InvalidFilterError(`${target.attribute.name} has no sub-attributes to filter on`);
-  return validateNode(node, undefined, { parent: target.attribute, schema: target.schema.definition.id, extension: target.schema.extension });
+export function validateValueFilter(
+  node: FilterNode,
+  target: ResolvedTarget & { kind: 'attribute' },
+): FilterNode {
+  if (target.attribute.type !== 'complex')
+    throw new InvalidFilterError(`${target.attribute.name} has no sub-attributes to filter on`);
+  return validateNode(node, undefined, {
+    parent: target.attribute,
+    schema: target.schema.definition.id,
+    extension: target.schema.extension,
+  });
 }
 
 interface ValueScope {
@@ -36,18 +53,33 @@ interface ValueScope {
   readonly extension: boolean;
 }
 
-function validateNode(node: FilterNode, schemas: ResourceTypeSchemas | undefined, scope: ValueScope | undefined): FilterNode {
+function validateNode(
+  node: FilterNode,
+  schemas: ResourceTypeSchemas | undefined,
+  scope: ValueScope | undefined,
+): FilterNode {
   switch (node.kind) {
     case 'and':
     case 'or':
-      return { kind: node.kind, left: validateNode(node.left, schemas, scope), right: validateNode(node.right, schemas, scope) };
+      return {
+        kind: node.kind,
+        left: validateNode(node.left, schemas, scope),
+        right: validateNode(node.right, schemas, scope),
+      };
     case 'not':
       return { kind: 'not', filter: validateNode(node.filter, schemas, scope) };
     case 'valuePath': {
       if (scope || !schemas) throw new InvalidFilterError('Value filters cannot be nested');
       const target = schemas.resolve(node.path);
-      if (!target || target.kind !== 'attribute' || target.subAttribute || target.attribute.type !== 'complex') {
-        throw new InvalidFilterError(`${printAttrPath(node.path)} is not a complex attribute that can take a value filter`);
+      if (
+        !target ||
+        target.kind !== 'attribute' ||
+        target.subAttribute ||
+        target.attribute.type !== 'complex'
+      ) {
+        throw new InvalidFilterError(
+          `${printAttrPath(node.path)} is not a complex attribute that can take a value filter`,
+        );
       }
       const inner: ValueScope = {
         parent: target.attribute,
@@ -63,7 +95,9 @@ function validateNode(node: FilterNode, schemas: ResourceTypeSchemas | undefined
     }
     case 'present':
     case 'compare': {
-      const attr = scope ? resolveInScope(node.path, scope) : resolveTop(node.path, schemas!, node.kind === 'compare');
+      const attr = scope
+        ? resolveInScope(node.path, scope)
+        : resolveTop(node.path, schemas!, node.kind === 'compare');
       if (node.kind === 'present') return { kind: 'present', path: node.path, attr };
       checkOperator(node.path, node.op, node.value, attr);
       return { kind: 'compare', path: node.path, op: node.op, value: node.value, attr };
@@ -74,14 +108,16 @@ function validateNode(node: FilterNode, schemas: ResourceTypeSchemas | undefined
 function resolveTop(path: AttrPath, schemas: ResourceTypeSchemas, comparing: boolean): ResolvedAttribute {
   const target = schemas.resolve(path);
   if (!target) throw new InvalidFilterError(`Unknown attribute ${printAttrPath(path)}`);
-  if (target.kind === 'extension') throw new InvalidFilterError(`${printAttrPath(path)} names a schema, not an attribute`);
+  if (target.kind === 'extension')
+    throw new InvalidFilterError(`${printAttrPath(path)} names a schema, not an attribute`);
   const { attribute, subAttribute } = target;
   const urn = target.schema.definition.id;
   refuseHidden(path, subAttribute ?? attribute);
   if (attribute.type === 'complex' && !subAttribute && comparing) {
     // RFC 7644 §3.4.2.2 compares `emails co "example.com"` against the `value` sub-attribute.
     const value = findSubAttribute(attribute, 'value');
-    if (!value) throw new InvalidFilterError(`${printAttrPath(path)} is complex: name one of its sub-attributes`);
+    if (!value)
+      throw new InvalidFilterError(`${printAttrPath(path)} is complex: name one of its sub-attributes`);
     refuseHidden(path, value);
     return resolved(urn, target.schema.extension, attribute, value, { implicitValue: true });
   }
@@ -89,8 +125,12 @@ function resolveTop(path: AttrPath, schemas: ResourceTypeSchemas, comparing: boo
 }
 
 function resolveInScope(path: AttrPath, scope: ValueScope): ResolvedAttribute {
-  const sub = path.uri === undefined && path.subAttr === undefined ? findSubAttribute(scope.parent, path.attr) : undefined;
-  if (!sub) throw new InvalidFilterError(`${printAttrPath(path)} is not a sub-attribute of ${scope.parent.name}`);
+  const sub =
+    path.uri === undefined && path.subAttr === undefined
+      ? findSubAttribute(scope.parent, path.attr)
+      : undefined;
+  if (!sub)
+    throw new InvalidFilterError(`${printAttrPath(path)} is not a sub-attribute of ${scope.parent.name}`);
   refuseHidden(path, sub);
   return resolved(scope.schema, scope.extension, scope.parent, sub, { withinValuePath: true });
 }

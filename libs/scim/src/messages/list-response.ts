@@ -10,7 +10,10 @@ export interface ListResponse<T> {
   Resources: T[];
 }
 
-export function buildListResponse<T>(resources: T[], page: { totalResults: number; startIndex: number }): ListResponse<T> {
+export function buildListResponse<T>(
+  resources: T[],
+  page: { totalResults: number; startIndex: number },
+): ListResponse<T> {
   return {
     schemas: [LIST_RESPONSE_URN],
     totalResults: page.totalResults,
@@ -41,7 +44,12 @@ export function parsePagination(
 
 function toInt(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  const n =
+    typeof v === 'number'
+      ? v
+      : typeof v === 'string' && /^-?\d{1,15}$/.test(v.trim())
+        ? Number(v.trim())
+        : NaN;
   if (!Number.isSafeInteger(n)) throw new InvalidValueError(`${name} must be an integer`);
   return n;
 }

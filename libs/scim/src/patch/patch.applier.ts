@@ -4,7 +4,12 @@ import { compileFilter } from '../filter/filter.evaluator';
 import type { FilterNode } from '../filter/filter.types';
 import type { SchemaView } from '../schema/resource-type-schemas';
 import { findSubAttribute } from '../schema/resource-type-schemas';
-import { isCaseExact, type AttributeDefinition, type ComplexAttribute, type SimpleAttribute } from '../schema/schema.types';
+import {
+  isCaseExact,
+  type AttributeDefinition,
+  type ComplexAttribute,
+  type SimpleAttribute,
+} from '../schema/schema.types';
 import {
   cloneJson,
   deleteOwnCi,
@@ -41,10 +46,12 @@ export function applyPatch(resource: JsonObject, ops: readonly ValidatedOperatio
 function removeExtension(doc: JsonObject, op: ExtensionOperation): void {
   const urn = op.schema.definition.id;
   if (findOwnKey(doc, urn) === undefined) return;
-  if (op.schema.required) throw new MutabilityError(`${urn} is required by the resource type and cannot be removed`);
+  if (op.schema.required)
+    throw new MutabilityError(`${urn} is required by the resource type and cannot be removed`);
   for (const attr of op.schema.definition.attributes) {
     const container = getOwnCi(doc, urn);
-    if (isPlainObject(container) && getOwnCi(container, attr.name) !== undefined) checkRemovable(attr, `${urn}:${attr.name}`);
+    if (isPlainObject(container) && getOwnCi(container, attr.name) !== undefined)
+      checkRemovable(attr, `${urn}:${attr.name}`);
   }
   deleteOwnCi(doc, urn);
   syncSchemas(doc, urn, false);
@@ -74,14 +81,16 @@ function applyWhole(container: JsonObject, op: AttributeOperation): void {
   const next = nextWholeValue(attr, current, op);
   if (present && jsonEqual(current, next)) return;
   if (attr.mutability === 'readOnly') throw new MutabilityError(`${op.pathText} is readOnly`);
-  if (attr.mutability === 'immutable' && present) throw new MutabilityError(`${op.pathText} is immutable and already set`);
+  if (attr.mutability === 'immutable' && present)
+    throw new MutabilityError(`${op.pathText} is immutable and already set`);
   setOwnCi(container, attr.name, next);
 }
 
 function nextWholeValue(attr: AttributeDefinition, current: unknown, op: AttributeOperation): unknown {
   if (!attr.multiValued) {
     // RFC 7644 §3.5.2.1/§3.5.2.3: a complex value merges its sub-attributes into the existing one.
-    if (attr.type === 'complex') return { ...(isPlainObject(current) ? cloneJson(current) : {}), ...(op.value as JsonObject) };
+    if (attr.type === 'complex')
+      return { ...(isPlainObject(current) ? cloneJson(current) : {}), ...(op.value as JsonObject) };
     return op.value;
   }
   const incoming = op.value as unknown[];
@@ -120,7 +129,8 @@ function mergeElements(attr: AttributeDefinition, list: unknown[], incoming: unk
 
 /** Elements with the same `value` (and `type`) are one element; others compare whole. */
 function identity(attr: AttributeDefinition, element: unknown): string {
-  if (attr.type !== 'complex') return JSON.stringify(comparisonKey(attr.type, isCaseExact(attr), element) ?? element);
+  if (attr.type !== 'complex')
+    return JSON.stringify(comparisonKey(attr.type, isCaseExact(attr), element) ?? element);
   if (!isPlainObject(element)) return JSON.stringify(element);
   const valueAttr = findSubAttribute(attr, 'value');
   if (valueAttr && element['value'] !== undefined) {
@@ -130,7 +140,11 @@ function identity(attr: AttributeDefinition, element: unknown): string {
       typeAttr ? (comparisonKey(typeAttr.type, isCaseExact(typeAttr), element['type']) ?? null) : null,
     ]);
   }
-  return JSON.stringify(Object.keys(element).sort().map((k) => [k, element[k]]));
+  return JSON.stringify(
+    Object.keys(element)
+      .sort()
+      .map((k) => [k, element[k]]),
+  );
 }
 
 // --- sub-attribute of a single-valued complex attribute: `name.givenName` -----------------------------
@@ -180,8 +194,11 @@ function applyFiltered(container: JsonObject, op: AttributeOperation, filter: Fi
     }
     if (op.op === 'replace' && !op.upsert) throw new NoTargetError(`${op.pathText} matches no value`);
     const seed = elementFromFilter(filter);
-    if (!seed) throw new NoTargetError(`${op.pathText} matches no value and cannot be created from its filter`);
-    const element = op.subAttribute ? { ...seed, [op.subAttribute.name]: op.value } : { ...seed, ...(op.value as JsonObject) };
+    if (!seed)
+      throw new NoTargetError(`${op.pathText} matches no value and cannot be created from its filter`);
+    const element = op.subAttribute
+      ? { ...seed, [op.subAttribute.name]: op.value }
+      : { ...seed, ...(op.value as JsonObject) };
     checkWritableNew(attr, element, op);
     list.push(element);
     writeList(container, attr, fixPrimary(attr, list, new Set(isPrimary(element) ? [element] : [])), op);
@@ -201,17 +218,30 @@ function applyFiltered(container: JsonObject, op: AttributeOperation, filter: Fi
         if (Object.keys(next).length === 0) drop.add(i);
         else list[i] = next;
       }
-      writeList(container, attr, list.filter((_, i) => !drop.has(i)), op);
+      writeList(
+        container,
+        attr,
+        list.filter((_, i) => !drop.has(i)),
+        op,
+      );
       return;
     }
-    if (attr.mutability === 'readOnly' || attr.mutability === 'immutable') throw new MutabilityError(`${op.pathText} cannot be removed`);
+    if (attr.mutability === 'readOnly' || attr.mutability === 'immutable')
+      throw new MutabilityError(`${op.pathText} cannot be removed`);
     const drop = new Set(matches);
-    writeList(container, attr, list.filter((_, i) => !drop.has(i)), op);
+    writeList(
+      container,
+      attr,
+      list.filter((_, i) => !drop.has(i)),
+      op,
+    );
     return;
   }
 
   if (attr.mutability === 'readOnly') throw new MutabilityError(`${op.pathText} is readOnly`);
-  const setsPrimary = op.subAttribute ? op.subAttribute.name === 'primary' && op.value === true : isPrimary(op.value);
+  const setsPrimary = op.subAttribute
+    ? op.subAttribute.name === 'primary' && op.value === true
+    : isPrimary(op.value);
   const promoted = new Set<unknown>();
   for (const i of matches) {
     const e = list[i] as JsonObject;
@@ -248,7 +278,12 @@ function elementFromFilter(filter: FilterNode): JsonObject | undefined {
   return walk(filter) ? out : undefined;
 }
 
-function writeList(container: JsonObject, attr: AttributeDefinition, list: unknown[], op: AttributeOperation): void {
+function writeList(
+  container: JsonObject,
+  attr: AttributeDefinition,
+  list: unknown[],
+  op: AttributeOperation,
+): void {
   if (list.length === 0) {
     checkRemovable(attr, op.pathText);
     deleteOwnCi(container, attr.name);
@@ -276,14 +311,24 @@ function fixPrimary(attr: AttributeDefinition, list: unknown[], promoted: Set<un
 
 /** RFC 7644 §3.5.2.2: removing a required or read-only attribute is a mutability error. */
 function checkRemovable(attr: AttributeDefinition, pathText: string, parent?: AttributeDefinition): void {
-  const mutability = parent && parent.mutability !== 'readWrite' && parent.mutability !== 'writeOnly' ? parent.mutability : attr.mutability;
+  const mutability =
+    parent && parent.mutability !== 'readWrite' && parent.mutability !== 'writeOnly'
+      ? parent.mutability
+      : attr.mutability;
   if (attr.required) throw new MutabilityError(`${pathText} is required and cannot be removed`);
-  if (mutability === 'readOnly' || mutability === 'immutable') throw new MutabilityError(`${pathText} is ${mutability} and cannot be removed`);
+  if (mutability === 'readOnly' || mutability === 'immutable')
+    throw new MutabilityError(`${pathText} is ${mutability} and cannot be removed`);
 }
 
 /** readOnly never changes; immutable may only be set when it has no value yet (RFC 7644 §3.5.2). */
-function checkWritable(attr: AttributeDefinition, present: boolean, pathText: string, parent?: AttributeDefinition): void {
-  if (attr.mutability === 'readOnly' || parent?.mutability === 'readOnly') throw new MutabilityError(`${pathText} is readOnly`);
+function checkWritable(
+  attr: AttributeDefinition,
+  present: boolean,
+  pathText: string,
+  parent?: AttributeDefinition,
+): void {
+  if (attr.mutability === 'readOnly' || parent?.mutability === 'readOnly')
+    throw new MutabilityError(`${pathText} is readOnly`);
   if ((attr.mutability === 'immutable' || parent?.mutability === 'immutable') && present) {
     throw new MutabilityError(`${pathText} is immutable and already set`);
   }
@@ -295,7 +340,8 @@ function checkWritableNew(attr: ComplexAttribute, _element: JsonObject, op: Attr
 }
 
 function checkSize(list: unknown[], op: AttributeOperation): unknown[] {
-  if (list.length > LIMITS.maxMultiValuedElements) throw new InvalidValueError(`${op.pathText} would hold too many values`);
+  if (list.length > LIMITS.maxMultiValuedElements)
+    throw new InvalidValueError(`${op.pathText} would hold too many values`);
   return list;
 }
 
@@ -327,5 +373,10 @@ function syncSchemas(doc: JsonObject, urn: string, present: boolean): void {
   const lower = urn.toLowerCase();
   const has = list.some((u) => u.toLowerCase() === lower);
   if (present && !has) setOwnCi(doc, 'schemas', [...list, urn]);
-  else if (!present && has) setOwnCi(doc, 'schemas', list.filter((u) => u.toLowerCase() !== lower));
+  else if (!present && has)
+    setOwnCi(
+      doc,
+      'schemas',
+      list.filter((u) => u.toLowerCase() !== lower),
+    );
 }

@@ -5,7 +5,12 @@ import type { PatchPath } from '../path/path.types';
 import { findSubAttribute, type ResourceTypeSchemas } from '../schema/resource-type-schemas';
 import type { AttributeDefinition, SimpleAttribute } from '../schema/schema.types';
 import { getOwnCi, isPlainObject, quote, setOwn, type JsonObject } from '../util/json.util';
-import { DEFAULT_PATCH_DIALECT, type NormalisedOperation, type PatchDialect, type PatchOpName } from './patch.types';
+import {
+  DEFAULT_PATCH_DIALECT,
+  type NormalisedOperation,
+  type PatchDialect,
+  type PatchOpName,
+} from './patch.types';
 
 export interface NormaliseOptions {
   readonly dialect?: PatchDialect;
@@ -19,15 +24,23 @@ const OPS: readonly PatchOpName[] = ['add', 'remove', 'replace'];
  * quirks of the client's dialect into plain RFC operations. Everything after this step is
  * dialect-free.
  */
-export function normalisePatch(body: unknown, schemas: ResourceTypeSchemas, options: NormaliseOptions = {}): NormalisedOperation[] {
+export function normalisePatch(
+  body: unknown,
+  schemas: ResourceTypeSchemas,
+  options: NormaliseOptions = {},
+): NormalisedOperation[] {
   const dialect = options.dialect ?? DEFAULT_PATCH_DIALECT;
   if (!isPlainObject(body)) throw new InvalidSyntaxError('PATCH body must be a JSON object');
   const urns = getOwnCi(body, 'schemas');
-  if (!Array.isArray(urns) || !urns.some((u) => typeof u === 'string' && u.toLowerCase() === PATCH_OP_URN.toLowerCase())) {
+  if (
+    !Array.isArray(urns) ||
+    !urns.some((u) => typeof u === 'string' && u.toLowerCase() === PATCH_OP_URN.toLowerCase())
+  ) {
     throw new InvalidSyntaxError(`"schemas" must contain ${PATCH_OP_URN}`);
   }
   const ops = getOwnCi(body, 'Operations');
-  if (!Array.isArray(ops) || ops.length === 0) throw new InvalidSyntaxError('"Operations" must be a non-empty array');
+  if (!Array.isArray(ops) || ops.length === 0)
+    throw new InvalidSyntaxError('"Operations" must be a non-empty array');
   const max = options.maxOperations ?? LIMITS.maxPatchOperations;
   if (ops.length > max) throw new PayloadTooLargeError(`At most ${max} PATCH operations per request`);
 
@@ -39,7 +52,12 @@ export function normalisePatch(body: unknown, schemas: ResourceTypeSchemas, opti
   return out;
 }
 
-function normaliseOne(raw: unknown, index: number, schemas: ResourceTypeSchemas, dialect: PatchDialect): NormalisedOperation[] {
+function normaliseOne(
+  raw: unknown,
+  index: number,
+  schemas: ResourceTypeSchemas,
+  dialect: PatchDialect,
+): NormalisedOperation[] {
   const at = `Operations[${index}]`;
   if (!isPlainObject(raw)) throw new InvalidSyntaxError(`${at} must be a JSON object`);
   const opRaw = getOwnCi(raw, 'op');
@@ -84,7 +102,12 @@ function normaliseOne(raw: unknown, index: number, schemas: ResourceTypeSchemas,
  * Entra: `{"op":"Remove","path":"members","value":[{"value":"id"}]}` means "remove these
  * members", not "remove all members". Becomes one `members[value eq "id"]` remove each.
  */
-function entraMemberRemoval(path: PatchPath, value: unknown, index: number, schemas: ResourceTypeSchemas): NormalisedOperation[] {
+function entraMemberRemoval(
+  path: PatchPath,
+  value: unknown,
+  index: number,
+  schemas: ResourceTypeSchemas,
+): NormalisedOperation[] {
   const target = schemas.resolve(path.attrPath);
   const items = Array.isArray(value) ? value : [value];
   if (
@@ -95,7 +118,9 @@ function entraMemberRemoval(path: PatchPath, value: unknown, index: number, sche
     target.attribute.type !== 'complex' ||
     !items.every((i) => isPlainObject(i) && typeof getOwnCi(i, 'value') === 'string')
   ) {
-    throw new InvalidSyntaxError(`Operations[${index}]: remove with a "value" is only understood for members-style lists`);
+    throw new InvalidSyntaxError(
+      `Operations[${index}]: remove with a "value" is only understood for members-style lists`,
+    );
   }
   return items.map((item) => ({
     op: 'remove' as const,
@@ -103,7 +128,12 @@ function entraMemberRemoval(path: PatchPath, value: unknown, index: number, sche
     ignoreNoTarget: true,
     path: {
       attrPath: path.attrPath,
-      filter: { kind: 'compare' as const, path: { attr: 'value' }, op: 'eq' as const, value: getOwnCi(item as JsonObject, 'value') as string },
+      filter: {
+        kind: 'compare' as const,
+        path: { attr: 'value' },
+        op: 'eq' as const,
+        value: getOwnCi(item as JsonObject, 'value') as string,
+      },
     },
   }));
 }
@@ -138,7 +168,12 @@ function splitPathLessValue(
 }
 
 /** Entra string booleans ("True"/"False") and bare ids for complex attributes (`manager: "id"`). */
-function coerceForTarget(value: unknown, path: PatchPath | undefined, schemas: ResourceTypeSchemas, dialect: PatchDialect): unknown {
+function coerceForTarget(
+  value: unknown,
+  path: PatchPath | undefined,
+  schemas: ResourceTypeSchemas,
+  dialect: PatchDialect,
+): unknown {
   if (dialect !== 'entra') return value;
   if (!path) {
     if (!isPlainObject(value)) return value;
@@ -173,9 +208,12 @@ function coerceForTarget(value: unknown, path: PatchPath | undefined, schemas: R
 
 function coerceAttribute(attr: AttributeDefinition, value: unknown): unknown {
   if (attr.type !== 'complex') {
-    return attr.multiValued && Array.isArray(value) ? value.map((v) => coerceSimple(attr, v)) : coerceSimple(attr, value);
+    return attr.multiValued && Array.isArray(value)
+      ? value.map((v) => coerceSimple(attr, v))
+      : coerceSimple(attr, value);
   }
-  if (attr.multiValued) return Array.isArray(value) ? value.map((v) => coerceElement(attr, v)) : coerceElement(attr, value);
+  if (attr.multiValued)
+    return Array.isArray(value) ? value.map((v) => coerceElement(attr, v)) : coerceElement(attr, value);
   // `"manager": "26118915-6090-4610-87e4-49d8ca9f808d"` means `{"value": ...}`.
   if (typeof value === 'string' && findSubAttribute(attr, 'value')) return { value };
   return coerceElement(attr, value);

@@ -18,7 +18,10 @@ const user = fc
   .record({
     userName: fc.string({ minLength: 1, maxLength: 10 }),
     title: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }),
-    emails: fc.uniqueArray(email, { maxLength: 5, selector: (e) => `${e.value.toLowerCase()}|${e.type ?? ''}` }),
+    emails: fc.uniqueArray(email, {
+      maxLength: 5,
+      selector: (e) => `${e.value.toLowerCase()}|${e.type ?? ''}`,
+    }),
   })
   .map(({ userName, title, emails }) => {
     const u: JsonObject = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName };
@@ -33,9 +36,17 @@ describe('PATCH properties', () => {
       fc.property(user, fc.string({ minLength: 1, maxLength: 20 }), (u, v) => {
         const existing = ((u.emails as JsonObject[]) ?? []).map((e) => String(e.value).toLowerCase());
         fc.pre(!existing.includes(v.toLowerCase()));
-        const added = patchResource(u, body({ op: 'add', path: 'emails', value: [{ value: v, type: 'other' }] }), users);
+        const added = patchResource(
+          u,
+          body({ op: 'add', path: 'emails', value: [{ value: v, type: 'other' }] }),
+          users,
+        );
         expect((added.emails as unknown[]).length).toBe(existing.length + 1);
-        const removed = patchResource(added, body({ op: 'remove', path: `emails[value eq ${printValue(v)}]` }), users);
+        const removed = patchResource(
+          added,
+          body({ op: 'remove', path: `emails[value eq ${printValue(v)}]` }),
+          users,
+        );
         expect(removed).toEqual(u);
       }),
       { numRuns: 500 },
@@ -44,10 +55,19 @@ describe('PATCH properties', () => {
 
   it('add then remove of an absent simple attribute restores the resource', () => {
     fc.assert(
-      fc.property(user, fc.constantFrom('nickName', 'locale', 'displayName', 'NICKNAME'), fc.string({ minLength: 1 }), (u, attr, v) => {
-        const out = patchResource(patchResource(u, body({ op: 'add', path: attr, value: v }), users), body({ op: 'remove', path: attr }), users);
-        expect(out).toEqual(u);
-      }),
+      fc.property(
+        user,
+        fc.constantFrom('nickName', 'locale', 'displayName', 'NICKNAME'),
+        fc.string({ minLength: 1 }),
+        (u, attr, v) => {
+          const out = patchResource(
+            patchResource(u, body({ op: 'add', path: attr, value: v }), users),
+            body({ op: 'remove', path: attr }),
+            users,
+          );
+          expect(out).toEqual(u);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -67,28 +87,41 @@ describe('PATCH properties', () => {
       { op: 'remove', path: 'members' },
     );
     fc.assert(
-      fc.property(fc.array(good, { maxLength: 4 }), bad, fc.array(good, { maxLength: 2 }), (before, failing, after) => {
-        const input = cloneJson(RFC7643_8_2_FULL_USER);
-        let error: unknown;
-        try {
-          patchResource(input, body(...before, failing, ...after), users);
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(ScimError);
-        expect(input).toEqual(RFC7643_8_2_FULL_USER);
-      }),
+      fc.property(
+        fc.array(good, { maxLength: 4 }),
+        bad,
+        fc.array(good, { maxLength: 2 }),
+        (before, failing, after) => {
+          const input = cloneJson(RFC7643_8_2_FULL_USER);
+          let error: unknown;
+          try {
+            patchResource(input, body(...before, failing, ...after), users);
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(ScimError);
+          expect(input).toEqual(RFC7643_8_2_FULL_USER);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('keeps at most one primary whatever is added', () => {
     fc.assert(
-      fc.property(user, fc.array(fc.record({ value: fc.string({ minLength: 1, maxLength: 5 }), primary: fc.boolean() }), { maxLength: 4 }), (u, adds) => {
-        let r = u;
-        for (const a of adds) r = patchResource(r, body({ op: 'add', path: 'emails', value: a }), users);
-        expect(((r.emails as JsonObject[]) ?? []).filter((e) => e.primary === true).length).toBeLessThanOrEqual(1);
-      }),
+      fc.property(
+        user,
+        fc.array(fc.record({ value: fc.string({ minLength: 1, maxLength: 5 }), primary: fc.boolean() }), {
+          maxLength: 4,
+        }),
+        (u, adds) => {
+          let r = u;
+          for (const a of adds) r = patchResource(r, body({ op: 'add', path: 'emails', value: a }), users);
+          expect(
+            ((r.emails as JsonObject[]) ?? []).filter((e) => e.primary === true).length,
+          ).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 300 },
     );
   });

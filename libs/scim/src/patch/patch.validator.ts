@@ -4,7 +4,12 @@ import { validateValueFilter } from '../filter/filter.validator';
 import type { PatchPath } from '../path/path.types';
 import type { ResourceTypeSchemas, SchemaView } from '../schema/resource-type-schemas';
 import { isPlainObject, quote, type JsonObject } from '../util/json.util';
-import { validateAttributeValue, validateComplex, validateSingle, validateSimple } from '../values/value.validator';
+import {
+  validateAttributeValue,
+  validateComplex,
+  validateSingle,
+  validateSimple,
+} from '../values/value.validator';
 import type { AttributeOperation, NormalisedOperation, ValidatedOperation } from './patch.types';
 
 /**
@@ -13,7 +18,10 @@ import type { AttributeOperation, NormalisedOperation, ValidatedOperation } from
  * add/replace into one operation per attribute. State-dependent rules (immutable, noTarget on
  * a filter) are left to the applier, which sees the resource.
  */
-export function validatePatch(ops: readonly NormalisedOperation[], schemas: ResourceTypeSchemas): ValidatedOperation[] {
+export function validatePatch(
+  ops: readonly NormalisedOperation[],
+  schemas: ResourceTypeSchemas,
+): ValidatedOperation[] {
   const out: ValidatedOperation[] = [];
   for (const op of ops) {
     if (op.path) out.push(...validateWithPath(op, op.path, schemas));
@@ -25,7 +33,11 @@ export function validatePatch(ops: readonly NormalisedOperation[], schemas: Reso
   return out;
 }
 
-function validateWithPath(op: NormalisedOperation, path: PatchPath, schemas: ResourceTypeSchemas): ValidatedOperation[] {
+function validateWithPath(
+  op: NormalisedOperation,
+  path: PatchPath,
+  schemas: ResourceTypeSchemas,
+): ValidatedOperation[] {
   const at = `Operations[${op.index}]`;
   const pathText = printPath(path);
   const target = schemas.resolve(path.attrPath);
@@ -36,7 +48,8 @@ function validateWithPath(op: NormalisedOperation, path: PatchPath, schemas: Res
       return [{ target: 'extension', op: 'remove', index: op.index, schema: target.schema }];
     }
     // `"path": "urn:...:enterprise:2.0:User", "value": {...}` is the path-less form of that extension.
-    if (!isPlainObject(op.value)) throw new InvalidValueError(`${at}: value for ${target.schema.definition.id} must be an object`);
+    if (!isPlainObject(op.value))
+      throw new InvalidValueError(`${at}: value for ${target.schema.definition.id} must be an object`);
     return expandAttributes(op, target.schema, op.value, schemas);
   }
   const { attribute } = target;
@@ -48,12 +61,17 @@ function validateWithPath(op: NormalisedOperation, path: PatchPath, schemas: Res
     }
     filter = validateValueFilter(path.filter, target);
     if (path.subAttr !== undefined) {
-      subAttribute = attribute.subAttributes.find((s) => s.name.toLowerCase() === path.subAttr!.toLowerCase());
-      if (!subAttribute) throw new InvalidPathError(`${at}: ${attribute.name} has no sub-attribute ${quote(path.subAttr)}`);
+      subAttribute = attribute.subAttributes.find(
+        (s) => s.name.toLowerCase() === path.subAttr!.toLowerCase(),
+      );
+      if (!subAttribute)
+        throw new InvalidPathError(`${at}: ${attribute.name} has no sub-attribute ${quote(path.subAttr)}`);
     }
   } else if (subAttribute && attribute.multiValued) {
     // `emails.value` would touch every element; RFC 7644 selects elements with a value filter.
-    throw new InvalidPathError(`${at}: select elements of ${attribute.name} with a filter, e.g. ${attribute.name}[type eq "work"].${subAttribute.name}`);
+    throw new InvalidPathError(
+      `${at}: select elements of ${attribute.name} with a filter, e.g. ${attribute.name}[type eq "work"].${subAttribute.name}`,
+    );
   }
   const base = {
     target: 'attribute' as const,
@@ -95,7 +113,9 @@ function checkValue(op: Omit<AttributeOperation, 'value'>, value: unknown, where
 /** RFC 7644 §3.5.2.1/§3.5.2.3 with no path: `value` holds attributes of the resource. */
 function expandPathLess(op: NormalisedOperation, schemas: ResourceTypeSchemas): ValidatedOperation[] {
   if (!isPlainObject(op.value)) {
-    throw new InvalidValueError(`Operations[${op.index}]: without a "path", "value" must be an object of attributes`);
+    throw new InvalidValueError(
+      `Operations[${op.index}]: without a "path", "value" must be an object of attributes`,
+    );
   }
   const out: ValidatedOperation[] = [];
   const body = op.value;
@@ -106,13 +126,17 @@ function expandPathLess(op: NormalisedOperation, schemas: ResourceTypeSchemas): 
     }
     const ext = key.includes(':') ? schemas.findSchema(key) : undefined;
     if (ext) {
-      if (!ext.extension) throw new InvalidSyntaxError(`Operations[${op.index}]: core attributes are not nested under ${quote(key)}`);
+      if (!ext.extension)
+        throw new InvalidSyntaxError(
+          `Operations[${op.index}]: core attributes are not nested under ${quote(key)}`,
+        );
       const inner = body[key];
       if (inner === null) {
         out.push({ target: 'extension', op: 'remove', index: op.index, schema: ext });
         continue;
       }
-      if (!isPlainObject(inner)) throw new InvalidValueError(`Operations[${op.index}]: ${ext.definition.id} must be an object`);
+      if (!isPlainObject(inner))
+        throw new InvalidValueError(`Operations[${op.index}]: ${ext.definition.id} must be an object`);
       out.push(...expandAttributes(op, ext, inner, schemas));
       continue;
     }
@@ -121,12 +145,19 @@ function expandPathLess(op: NormalisedOperation, schemas: ResourceTypeSchemas): 
   return out;
 }
 
-function expandAttributes(op: NormalisedOperation, view: SchemaView, body: JsonObject, schemas: ResourceTypeSchemas): AttributeOperation[] {
+function expandAttributes(
+  op: NormalisedOperation,
+  view: SchemaView,
+  body: JsonObject,
+  schemas: ResourceTypeSchemas,
+): AttributeOperation[] {
   const out: AttributeOperation[] = [];
   for (const key of Object.keys(body)) {
     const attribute = schemas.findAttribute(view, key);
     if (!attribute) {
-      throw new InvalidSyntaxError(`Operations[${op.index}]: unknown attribute ${quote(key)}${view.extension ? ` in ${view.definition.id}` : ''}`);
+      throw new InvalidSyntaxError(
+        `Operations[${op.index}]: unknown attribute ${quote(key)}${view.extension ? ` in ${view.definition.id}` : ''}`,
+      );
     }
     const pathText = view.extension ? `${view.definition.id}:${attribute.name}` : attribute.name;
     const base = {
@@ -151,6 +182,8 @@ function expandAttributes(op: NormalisedOperation, view: SchemaView, body: JsonO
 /** Clients echo `schemas` in path-less values; accept it when it names only this type's schemas. */
 function checkEchoedSchemas(value: unknown, schemas: ResourceTypeSchemas, index: number): void {
   if (!Array.isArray(value) || !value.every((u) => typeof u === 'string' && schemas.findSchema(u))) {
-    throw new InvalidValueError(`Operations[${index}]: "schemas" lists a schema that is not part of ${schemas.name}`);
+    throw new InvalidValueError(
+      `Operations[${index}]: "schemas" lists a schema that is not part of ${schemas.name}`,
+    );
   }
 }

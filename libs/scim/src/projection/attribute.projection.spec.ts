@@ -15,16 +15,28 @@ describe('projectResource (rfc7643 §2.2 returned, rfc7644 §3.9)', () => {
 
   it('rfc7644 §3.9 attributes: id, schemas and meta always, plus what was asked', () => {
     const out = projectResource(bjensen, users, { attributes: 'userName,name.givenName,password' });
-    expect(out).toEqual({ schemas: bjensen.schemas, id: bjensen.id, meta: bjensen.meta, userName: bjensen.userName, name: { givenName: 'Barbara' } });
+    expect(out).toEqual({
+      schemas: bjensen.schemas,
+      id: bjensen.id,
+      meta: bjensen.meta,
+      userName: bjensen.userName,
+      name: { givenName: 'Barbara' },
+    });
   });
 
   it('rfc7644 §3.9 attributes with an extension path and a whole extension', () => {
-    expect(projectResource(bjensen, users, { attributes: [`${ENTERPRISE}:employeeNumber`] })[ENTERPRISE]).toEqual({ employeeNumber: '701984' });
-    expect(projectResource(bjensen, users, { attributes: [ENTERPRISE] })[ENTERPRISE]).toEqual(bjensen[ENTERPRISE]);
+    expect(
+      projectResource(bjensen, users, { attributes: [`${ENTERPRISE}:employeeNumber`] })[ENTERPRISE],
+    ).toEqual({ employeeNumber: '701984' });
+    expect(projectResource(bjensen, users, { attributes: [ENTERPRISE] })[ENTERPRISE]).toEqual(
+      bjensen[ENTERPRISE],
+    );
   });
 
   it('rfc7644 §3.9 excludedAttributes cannot remove always-returned attributes', () => {
-    const out = projectResource(bjensen, users, { excludedAttributes: 'emails,id,name.familyName,' + ENTERPRISE });
+    const out = projectResource(bjensen, users, {
+      excludedAttributes: 'emails,id,name.familyName,' + ENTERPRISE,
+    });
     expect(out).not.toHaveProperty('emails');
     expect(out).not.toHaveProperty(ENTERPRISE);
     expect(out.id).toBe(bjensen.id);

@@ -21,9 +21,16 @@ type Selection = Map<AttributeDefinition, Pick>;
  * or `attributes` names others; request → only when named in `attributes`.
  * When both lists are given, `attributes` wins. Names that do not resolve are ignored.
  */
-export function projectResource(resource: JsonObject, schemas: ResourceTypeSchemas, options: ProjectionOptions = {}): JsonObject {
+export function projectResource(
+  resource: JsonObject,
+  schemas: ResourceTypeSchemas,
+  options: ProjectionOptions = {},
+): JsonObject {
   const requested = options.attributes !== undefined ? select(options.attributes, schemas) : undefined;
-  const excluded = !requested && options.excludedAttributes !== undefined ? select(options.excludedAttributes, schemas) : undefined;
+  const excluded =
+    !requested && options.excludedAttributes !== undefined
+      ? select(options.excludedAttributes, schemas)
+      : undefined;
   const out: JsonObject = {};
   for (const key of Object.keys(resource)) {
     const view = key.includes(':') ? schemas.findSchema(key) : undefined;
@@ -59,7 +66,12 @@ function projectContainer(
   return out;
 }
 
-function projectAttribute(attr: AttributeDefinition, value: unknown, requested: Selection | undefined, excluded: Selection | undefined): unknown {
+function projectAttribute(
+  attr: AttributeDefinition,
+  value: unknown,
+  requested: Selection | undefined,
+  excluded: Selection | undefined,
+): unknown {
   if (value === undefined || value === null) return undefined;
   if (attr.returned === 'never') return undefined;
   let pick: Pick | undefined;
@@ -72,7 +84,8 @@ function projectAttribute(attr: AttributeDefinition, value: unknown, requested: 
   }
   if (pick === undefined) return undefined;
   if (attr.type !== 'complex') return value;
-  const subs = (element: unknown) => projectComplex(attr.subAttributes, element, pick!, requested !== undefined);
+  const subs = (element: unknown) =>
+    projectComplex(attr.subAttributes, element, pick!, requested !== undefined);
   if (Array.isArray(value)) {
     const list = value.map(subs).filter((e) => e !== undefined);
     return list.length ? list : undefined;
@@ -87,7 +100,12 @@ function invert(excludedSubs: Set<string>): Set<string> {
   return inverted;
 }
 
-function projectComplex(subAttributes: readonly SimpleAttribute[], element: unknown, pick: Pick, explicit: boolean): unknown {
+function projectComplex(
+  subAttributes: readonly SimpleAttribute[],
+  element: unknown,
+  pick: Pick,
+  explicit: boolean,
+): unknown {
   if (!isPlainObject(element)) return undefined;
   const out: JsonObject = {};
   for (const key of Object.keys(element)) {
@@ -129,7 +147,8 @@ function select(list: string | readonly string[], schemas: ResourceTypeSchemas):
     const existing = selection.get(attribute);
     if (existing === 'all') continue;
     const set = existing ?? new Set<string>();
-    if (attribute.type === 'complex' && findSubAttribute(attribute, subAttribute.name)) set.add(subAttribute.name.toLowerCase());
+    if (attribute.type === 'complex' && findSubAttribute(attribute, subAttribute.name))
+      set.add(subAttribute.name.toLowerCase());
     selection.set(attribute, set);
   }
   return selection;

@@ -1,7 +1,15 @@
 import { InvalidSyntaxError, InvalidValueError, MutabilityError } from '../errors/scim-error';
 import type { ResourceTypeSchemas, SchemaView } from '../schema/resource-type-schemas';
 import type { AttributeDefinition } from '../schema/schema.types';
-import { findOwnKey, getOwnCi, isPlainObject, jsonEqual, quote, setOwn, type JsonObject } from '../util/json.util';
+import {
+  findOwnKey,
+  getOwnCi,
+  isPlainObject,
+  jsonEqual,
+  quote,
+  setOwn,
+  type JsonObject,
+} from '../util/json.util';
 import { validateAttributeValue } from '../values/value.validator';
 
 /**
@@ -24,7 +32,11 @@ export interface ValidateResourceOptions {
  * (id, meta, groups...) left out, `schemas` listing the core schema and the extensions present.
  * The caller adds id and meta.
  */
-export function validateResource(input: unknown, schemas: ResourceTypeSchemas, options: ValidateResourceOptions): JsonObject {
+export function validateResource(
+  input: unknown,
+  schemas: ResourceTypeSchemas,
+  options: ValidateResourceOptions,
+): JsonObject {
   if (!isPlainObject(input)) throw new InvalidSyntaxError('The resource must be a JSON object');
   const listed = readSchemas(input, schemas);
   const existing = options.context === 'replace' ? options.existing : undefined;
@@ -39,15 +51,24 @@ export function validateResource(input: unknown, schemas: ResourceTypeSchemas, o
     seen.add(lower);
     const extension = key.includes(':') ? schemas.findSchema(key) : undefined;
     if (extension) {
-      if (!extension.extension) throw new InvalidSyntaxError(`Core attributes are not nested under ${quote(key)}`);
+      if (!extension.extension)
+        throw new InvalidSyntaxError(`Core attributes are not nested under ${quote(key)}`);
       if (!listed.has(extension.definition.id)) {
-        throw new InvalidSyntaxError(`Extension ${quote(extension.definition.id)} is present but not listed in "schemas"`);
+        throw new InvalidSyntaxError(
+          `Extension ${quote(extension.definition.id)} is present but not listed in "schemas"`,
+        );
       }
       const body = input[key];
       if (body === null) continue;
       if (!isPlainObject(body)) throw new InvalidValueError(`${extension.definition.id} must be an object`);
       const prior = existing ? getOwnCi(existing, extension.definition.id) : undefined;
-      const ext = validateAttributes(body, schemas, extension, isPlainObject(prior) ? prior : undefined, options.context);
+      const ext = validateAttributes(
+        body,
+        schemas,
+        extension,
+        isPlainObject(prior) ? prior : undefined,
+        options.context,
+      );
       if (Object.keys(ext).length > 0) extensionsOut.set(extension, ext);
       continue;
     }
@@ -74,7 +95,8 @@ export function validateResource(input: unknown, schemas: ResourceTypeSchemas, o
   }
 
   const result: JsonObject = { schemas: [schemas.core.definition.id] };
-  for (const view of schemas.extensions) if (extensionsOut.has(view)) (result.schemas as string[]).push(view.definition.id);
+  for (const view of schemas.extensions)
+    if (extensionsOut.has(view)) (result.schemas as string[]).push(view.definition.id);
   for (const key of Object.keys(out)) setOwn(result, key, out[key]);
   for (const [view, ext] of extensionsOut) setOwn(result, view.definition.id, ext);
   return result;
@@ -82,12 +104,14 @@ export function validateResource(input: unknown, schemas: ResourceTypeSchemas, o
 
 function readSchemas(input: JsonObject, schemas: ResourceTypeSchemas): Set<string> {
   const raw = getOwnCi(input, 'schemas');
-  if (!Array.isArray(raw) || raw.length === 0) throw new InvalidSyntaxError('"schemas" is required and must be a non-empty array');
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new InvalidSyntaxError('"schemas" is required and must be a non-empty array');
   const listed = new Set<string>();
   for (const urn of raw) {
     if (typeof urn !== 'string') throw new InvalidValueError('"schemas" must contain strings');
     const view = schemas.findSchema(urn);
-    if (!view) throw new InvalidValueError(`Schema ${quote(urn)} is not part of resource type ${schemas.name}`);
+    if (!view)
+      throw new InvalidValueError(`Schema ${quote(urn)} is not part of resource type ${schemas.name}`);
     listed.add(view.definition.id);
   }
   if (!listed.has(schemas.core.definition.id)) {
@@ -136,7 +160,11 @@ function acceptAttribute(
 }
 
 /** An immutable value cannot be cleared by leaving it out of a PUT body. */
-function carryImmutable(out: JsonObject, attrs: readonly AttributeDefinition[], existing: JsonObject | undefined): void {
+function carryImmutable(
+  out: JsonObject,
+  attrs: readonly AttributeDefinition[],
+  existing: JsonObject | undefined,
+): void {
   if (!existing) return;
   for (const attr of attrs) {
     if (attr.mutability !== 'immutable' || findOwnKey(out, attr.name) !== undefined) continue;

@@ -76,7 +76,11 @@ export function binary(name: string, o: CommonOptions = {}): BinaryAttribute {
   return { ...common(name, o), type: 'binary', caseExact: true };
 }
 
-export function complex(name: string, subAttributes: readonly SimpleAttribute[], o: CommonOptions = {}): ComplexAttribute {
+export function complex(
+  name: string,
+  subAttributes: readonly SimpleAttribute[],
+  o: CommonOptions = {},
+): ComplexAttribute {
   return { ...common(name, o), type: 'complex', subAttributes };
 }
 

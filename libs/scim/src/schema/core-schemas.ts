@@ -36,7 +36,11 @@ export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
       ref('location', ['uri'], { caseExact: true, mutability: 'readOnly' }),
       str('version', { caseExact: true, mutability: 'readOnly' }),
     ],
-    { description: 'A complex attribute containing resource metadata.', mutability: 'readOnly', returned: 'always' },
+    {
+      description: 'A complex attribute containing resource metadata.',
+      mutability: 'readOnly',
+      returned: 'always',
+    },
   ),
 ];
 
@@ -68,11 +72,17 @@ export const USER_SCHEMA: SchemaDefinition = {
     ),
     str('displayName', { description: 'The name of the User, suitable for display to end-users.' }),
     str('nickName', { description: 'The casual way to address the user in real life.' }),
-    ref('profileUrl', ['external'], { description: "A fully qualified URL pointing to a page representing the User's online profile." }),
-    str('title', { description: "The user's title, such as \"Vice President.\"" }),
-    str('userType', { description: 'Used to identify the relationship between the organization and the user.' }),
+    ref('profileUrl', ['external'], {
+      description: "A fully qualified URL pointing to a page representing the User's online profile.",
+    }),
+    str('title', { description: 'The user\'s title, such as "Vice President."' }),
+    str('userType', {
+      description: 'Used to identify the relationship between the organization and the user.',
+    }),
     str('preferredLanguage', { description: "Indicates the User's preferred written or spoken language." }),
-    str('locale', { description: "Used to indicate the User's default location for purposes of localizing items." }),
+    str('locale', {
+      description: "Used to indicate the User's default location for purposes of localizing items.",
+    }),
     str('timezone', { description: "The User's time zone in the 'Olson' time zone database format." }),
     bool('active', { description: "A Boolean value indicating the User's administrative status." }),
     str('password', {
@@ -105,7 +115,10 @@ export const USER_SCHEMA: SchemaDefinition = {
         str('region', { description: 'The state or region component.' }),
         str('postalCode', { description: 'The zip code or postal code component.' }),
         str('country', { description: 'The country name component.' }),
-        str('type', { description: "A label indicating the attribute's function.", canonicalValues: EMAIL_TYPES }),
+        str('type', {
+          description: "A label indicating the attribute's function.",
+          canonicalValues: EMAIL_TYPES,
+        }),
         // §4.1.2 lists `primary` for addresses and RFC 7644 §3.5.2.3 sends it, though §8.7.1 omits it.
         bool('primary', { description: "A Boolean value indicating the 'primary' or preferred address." }),
       ],
@@ -115,7 +128,10 @@ export const USER_SCHEMA: SchemaDefinition = {
       'groups',
       [
         str('value', { description: "The identifier of the User's group.", mutability: 'readOnly' }),
-        ref('$ref', ['User', 'Group'], { description: "The URI of the corresponding 'Group' resource.", mutability: 'readOnly' }),
+        ref('$ref', ['User', 'Group'], {
+          description: "The URI of the corresponding 'Group' resource.",
+          mutability: 'readOnly',
+        }),
         str('display', { description: 'A human-readable name.', mutability: 'readOnly' }),
         str('type', {
           description: "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.",
@@ -123,7 +139,11 @@ export const USER_SCHEMA: SchemaDefinition = {
           mutability: 'readOnly',
         }),
       ],
-      { description: 'A list of groups to which the user belongs.', multiValued: true, mutability: 'readOnly' },
+      {
+        description: 'A list of groups to which the user belongs.',
+        multiValued: true,
+        mutability: 'readOnly',
+      },
     ),
     multiValuedComplex('entitlements', 'A list of entitlements for the User.', {
       value: str('value', { description: 'The value of an entitlement.' }),
@@ -180,9 +200,11 @@ export const ENTERPRISE_USER_SCHEMA: SchemaDefinition = {
     complex(
       'manager',
       [
-        str('value', { description: 'The id of the SCIM resource representing the User\'s manager.' }),
-        ref('$ref', ['User'], { description: "The URI of the SCIM resource representing the User's manager." }),
-        str('displayName', { description: 'The displayName of the User\'s manager.', mutability: 'readOnly' }),
+        str('value', { description: "The id of the SCIM resource representing the User's manager." }),
+        ref('$ref', ['User'], {
+          description: "The URI of the SCIM resource representing the User's manager.",
+        }),
+        str('displayName', { description: "The displayName of the User's manager.", mutability: 'readOnly' }),
       ],
       { description: "The User's manager." },
     ),

@@ -14,7 +14,8 @@ export const DEVICE_SCHEMA: SchemaDefinition = {
   description: 'Entry containing attributes about a device',
   attributes: [
     str('displayName', {
-      description: "Human readable name of the device, suitable for displaying to end-users. For example, 'BLE Heart Monitor' etc.",
+      description:
+        "Human readable name of the device, suitable for displaying to end-users. For example, 'BLE Heart Monitor' etc.",
     }),
     bool('active', {
       description: 'A mutable boolean value indicating the device administrative status.',
@@ -33,7 +34,10 @@ export const DEVICE_SCHEMA: SchemaDefinition = {
           description: "The URI of the corresponding 'Group' resource to which the device belongs.",
           mutability: 'readOnly',
         }),
-        str('display', { description: 'A human-readable name, primarily used for display purposes.', mutability: 'readOnly' }),
+        str('display', {
+          description: 'A human-readable name, primarily used for display purposes.',
+          mutability: 'readOnly',
+        }),
         str('type', {
           description: "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.",
           canonicalValues: ['direct', 'indirect'],

@@ -55,7 +55,11 @@ export class ResourceTypeSchemas {
     extensions: readonly { definition: SchemaDefinition; required: boolean }[],
   ) {
     this.core = { definition: core, extension: false, required: true };
-    this.extensions = extensions.map((e) => ({ definition: e.definition, extension: true, required: e.required }));
+    this.extensions = extensions.map((e) => ({
+      definition: e.definition,
+      extension: true,
+      required: e.required,
+    }));
     this.coreAttributes = [...core.attributes, ...COMMON_ATTRIBUTES];
     for (const view of [this.core, ...this.extensions]) {
       this.bySchema.set(view.definition.id.toLowerCase(), view);
@@ -95,7 +99,9 @@ export class ResourceTypeSchemas {
       const found = this.findSchema(path.uri);
       if (!found) {
         const whole = this.findSchema(`${path.uri}:${path.attr}`);
-        return whole && whole.extension && path.subAttr === undefined ? { kind: 'extension', schema: whole } : undefined;
+        return whole && whole.extension && path.subAttr === undefined
+          ? { kind: 'extension', schema: whole }
+          : undefined;
       }
       view = found;
     }

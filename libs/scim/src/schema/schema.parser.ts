@@ -21,7 +21,16 @@ const URN_RE = /^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)+$/i;
 const ENDPOINT_RE = /^\/[A-Za-z][A-Za-z0-9_-]*$/;
 const RESOURCE_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-const TYPES: readonly AttributeType[] = ['string', 'boolean', 'decimal', 'integer', 'dateTime', 'binary', 'reference', 'complex'];
+const TYPES: readonly AttributeType[] = [
+  'string',
+  'boolean',
+  'decimal',
+  'integer',
+  'dateTime',
+  'binary',
+  'reference',
+  'complex',
+];
 const MUTABILITIES: readonly Mutability[] = ['readOnly', 'readWrite', 'immutable', 'writeOnly'];
 const RETURNED: readonly Returned[] = ['always', 'never', 'default', 'request'];
 const UNIQUENESS: readonly Uniqueness[] = ['none', 'server', 'global'];
@@ -44,15 +53,20 @@ export function parseSchemaDefinition(input: unknown): SchemaDefinition {
   if (!isPlainObject(input)) throw new InvalidSyntaxError('Schema definition must be a JSON object');
   const id = getOwn(input, 'id');
   if (typeof id !== 'string' || !isSchemaUrn(id)) {
-    throw new InvalidValueError(`Schema id must be a URN whose last segment is an attribute name, got ${quote(id)}`);
+    throw new InvalidValueError(
+      `Schema id must be a URN whose last segment is an attribute name, got ${quote(id)}`,
+    );
   }
   const attributes = getOwn(input, 'attributes') ?? [];
   if (!Array.isArray(attributes)) throw new InvalidSyntaxError('Schema "attributes" must be an array');
-  if (attributes.length > MAX_ATTRIBUTES) throw new InvalidValueError(`A schema may define at most ${MAX_ATTRIBUTES} attributes`);
+  if (attributes.length > MAX_ATTRIBUTES)
+    throw new InvalidValueError(`A schema may define at most ${MAX_ATTRIBUTES} attributes`);
   const parsed = parseAttributeList(attributes, 'attributes', false);
   for (const a of parsed) {
     if (COMMON_ATTRIBUTE_NAMES.has(a.name.toLowerCase())) {
-      throw new InvalidValueError(`Attribute ${quote(a.name)} is a common attribute (RFC 7643 §3.1) and cannot be redefined`);
+      throw new InvalidValueError(
+        `Attribute ${quote(a.name)} is a common attribute (RFC 7643 §3.1) and cannot be redefined`,
+      );
     }
   }
   return {
@@ -69,7 +83,8 @@ function parseAttributeList(list: unknown[], where: string, isSub: boolean): Att
   list.forEach((raw, i) => {
     const attr = parseAttribute(raw, `${where}[${i}]`, isSub);
     const key = attr.name.toLowerCase();
-    if (seen.has(key)) throw new InvalidValueError(`Duplicate attribute name ${quote(attr.name)} in ${where}`);
+    if (seen.has(key))
+      throw new InvalidValueError(`Duplicate attribute name ${quote(attr.name)} in ${where}`);
     seen.add(key);
     out.push(attr);
   });
@@ -98,7 +113,11 @@ function parseAttribute(raw: unknown, where: string, isSub: boolean): AttributeD
   }
   const caseExact = boolOf(raw, 'caseExact', false, at);
   const subAttributes = getOwn(raw, 'subAttributes');
-  if (type !== 'complex' && subAttributes !== undefined && !(Array.isArray(subAttributes) && subAttributes.length === 0)) {
+  if (
+    type !== 'complex' &&
+    subAttributes !== undefined &&
+    !(Array.isArray(subAttributes) && subAttributes.length === 0)
+  ) {
     throw new InvalidValueError(`${at}: only complex attributes have subAttributes`);
   }
   switch (type) {
@@ -107,7 +126,8 @@ function parseAttribute(raw: unknown, where: string, isSub: boolean): AttributeD
       if (!Array.isArray(subAttributes) || subAttributes.length === 0) {
         throw new InvalidValueError(`${at}: a complex attribute needs a non-empty subAttributes array`);
       }
-      if (subAttributes.length > MAX_ATTRIBUTES) throw new InvalidValueError(`${at}: too many sub-attributes`);
+      if (subAttributes.length > MAX_ATTRIBUTES)
+        throw new InvalidValueError(`${at}: too many sub-attributes`);
       const subs = parseAttributeList(subAttributes, `${where}.subAttributes`, true) as SimpleAttribute[];
       return { ...base, type, subAttributes: subs };
     }
@@ -147,7 +167,8 @@ export function parseResourceTypeDefinition(input: unknown): ResourceTypeDefinit
     throw new InvalidValueError(`Resource type schema must be a schema URN, got ${quote(schema)}`);
   }
   const rawExt = getOwn(input, 'schemaExtensions') ?? [];
-  if (!Array.isArray(rawExt) || rawExt.length > 50) throw new InvalidSyntaxError('"schemaExtensions" must be an array');
+  if (!Array.isArray(rawExt) || rawExt.length > 50)
+    throw new InvalidSyntaxError('"schemaExtensions" must be an array');
   const seen = new Set<string>([schema.toLowerCase()]);
   const schemaExtensions: SchemaExtensionRef[] = rawExt.map((e, i) => {
     if (!isPlainObject(e)) throw new InvalidSyntaxError(`schemaExtensions[${i}] must be a JSON object`);
@@ -165,7 +186,8 @@ export function parseResourceTypeDefinition(input: unknown): ResourceTypeDefinit
 function optionalText(obj: JsonObject, key: 'name' | 'description'): { name?: string; description?: string } {
   const v = getOwn(obj, key);
   if (v === undefined || v === null) return {};
-  if (typeof v !== 'string' || v.length > MAX_TEXT) throw new InvalidValueError(`"${key}" must be a string of at most ${MAX_TEXT} characters`);
+  if (typeof v !== 'string' || v.length > MAX_TEXT)
+    throw new InvalidValueError(`"${key}" must be a string of at most ${MAX_TEXT} characters`);
   return { [key]: v };
 }
 
@@ -176,7 +198,13 @@ function boolOf(obj: JsonObject, key: string, dflt: boolean, at: string): boolea
   return v;
 }
 
-function enumOf<T extends string>(obj: JsonObject, key: string, allowed: readonly T[], dflt: T, at: string): T {
+function enumOf<T extends string>(
+  obj: JsonObject,
+  key: string,
+  allowed: readonly T[],
+  dflt: T,
+  at: string,
+): T {
   const v = getOwn(obj, key);
   if (v === undefined) return dflt;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {

@@ -47,7 +47,8 @@ export class SchemaRegistry {
   registerSchema(input: unknown): SchemaDefinition {
     const def = parseSchemaDefinition(input);
     const key = def.id.toLowerCase();
-    if (this.builtIns.has(`schema:${key}`)) throw new ConflictError(`Schema ${quote(def.id)} is built in and cannot be replaced`);
+    if (this.builtIns.has(`schema:${key}`))
+      throw new ConflictError(`Schema ${quote(def.id)} is built in and cannot be replaced`);
     this.schemas.set(key, def);
     this.views.clear();
     return def;
@@ -57,14 +58,21 @@ export class SchemaRegistry {
   registerResourceType(input: unknown): ResourceTypeDefinition {
     const def = parseResourceTypeDefinition(input);
     const key = def.name.toLowerCase();
-    if (this.builtIns.has(`type:${key}`)) throw new ConflictError(`Resource type ${quote(def.name)} is built in`);
+    if (this.builtIns.has(`type:${key}`))
+      throw new ConflictError(`Resource type ${quote(def.name)} is built in`);
     for (const urn of [def.schema, ...def.schemaExtensions.map((e) => e.schema)]) {
-      if (!this.schemas.has(urn.toLowerCase())) throw new InvalidValueError(`Schema ${quote(urn)} is not registered`);
+      if (!this.schemas.has(urn.toLowerCase()))
+        throw new InvalidValueError(`Schema ${quote(urn)} is not registered`);
     }
     for (const other of this.types.values()) {
       if (other.name.toLowerCase() === key) continue;
-      if (other.endpoint.toLowerCase() === def.endpoint.toLowerCase() || other.id.toLowerCase() === def.id.toLowerCase()) {
-        throw new UniquenessError(`Endpoint ${quote(def.endpoint)} or id ${quote(def.id)} is already used by ${quote(other.name)}`);
+      if (
+        other.endpoint.toLowerCase() === def.endpoint.toLowerCase() ||
+        other.id.toLowerCase() === def.id.toLowerCase()
+      ) {
+        throw new UniquenessError(
+          `Endpoint ${quote(def.endpoint)} or id ${quote(def.id)} is already used by ${quote(other.name)}`,
+        );
       }
     }
     this.types.set(key, def);
@@ -126,7 +134,8 @@ export class SchemaRegistry {
 
   resourceTypeByEndpoint(endpoint: string): ResourceTypeSchemas {
     const wanted = endpoint.toLowerCase();
-    for (const t of this.types.values()) if (t.endpoint.toLowerCase() === wanted) return this.resourceType(t.name);
+    for (const t of this.types.values())
+      if (t.endpoint.toLowerCase() === wanted) return this.resourceType(t.name);
     throw new NotFoundError(`No resource type at ${quote(endpoint)}`);
   }
 

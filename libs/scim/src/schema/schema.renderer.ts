@@ -30,7 +30,8 @@ export function renderAttribute(attr: AttributeDefinition): Record<string, unkno
   if (attr.type === 'complex') {
     out.subAttributes = attr.subAttributes.map(renderAttribute);
   } else {
-    out.caseExact = attr.type === 'string' || attr.type === 'reference' || attr.type === 'binary' ? attr.caseExact : false;
+    out.caseExact =
+      attr.type === 'string' || attr.type === 'reference' || attr.type === 'binary' ? attr.caseExact : false;
   }
   if (attr.type === 'string' && attr.canonicalValues) out.canonicalValues = [...attr.canonicalValues];
   if (attr.type === 'reference') out.referenceTypes = [...attr.referenceTypes];
@@ -41,7 +42,10 @@ export function renderAttribute(attr: AttributeDefinition): Record<string, unkno
 }
 
 /** RFC 7643 §6 representation served at /ResourceTypes/{name}. */
-export function renderResourceType(type: ResourceTypeDefinition, options: RenderOptions = {}): Record<string, unknown> {
+export function renderResourceType(
+  type: ResourceTypeDefinition,
+  options: RenderOptions = {},
+): Record<string, unknown> {
   return {
     schemas: [RESOURCE_TYPE_URN],
     id: type.id,

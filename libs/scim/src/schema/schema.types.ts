@@ -4,14 +4,7 @@
  */
 
 export type AttributeType =
-  | 'string'
-  | 'boolean'
-  | 'decimal'
-  | 'integer'
-  | 'dateTime'
-  | 'binary'
-  | 'reference'
-  | 'complex';
+  'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'binary' | 'reference' | 'complex';
 
 export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
 export type Returned = 'always' | 'never' | 'default' | 'request';
@@ -98,5 +91,7 @@ export interface ResourceTypeDefinition {
 
 /** Case-exactness of a simple attribute; RFC 7643 §2.2 defaults to false. */
 export function isCaseExact(attr: AttributeDefinition): boolean {
-  return attr.type === 'string' || attr.type === 'reference' || attr.type === 'binary' ? attr.caseExact : false;
+  return attr.type === 'string' || attr.type === 'reference' || attr.type === 'binary'
+    ? attr.caseExact
+    : false;
 }

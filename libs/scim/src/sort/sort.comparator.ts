@@ -59,15 +59,18 @@ function sortKeyFn(sortBy: string, schemas: ResourceTypeSchemas): (r: JsonObject
   try {
     target = schemas.resolve(parseAttrPath(sortBy));
   } catch (e) {
-    if (e instanceof ScimError) throw new InvalidValueError(`sortBy is not a valid attribute path: ${e.message}`);
+    if (e instanceof ScimError)
+      throw new InvalidValueError(`sortBy is not a valid attribute path: ${e.message}`);
     throw e;
   }
-  if (!target || target.kind !== 'attribute') throw new InvalidValueError('sortBy names no attribute of this resource type');
+  if (!target || target.kind !== 'attribute')
+    throw new InvalidValueError('sortBy names no attribute of this resource type');
   const { attribute } = target;
   let leaf: AttributeDefinition | SimpleAttribute | undefined = target.subAttribute;
   if (!leaf && attribute.type === 'complex') leaf = findSubAttribute(attribute, 'value');
   if (!leaf) leaf = attribute;
-  if (leaf.type === 'complex' || leaf.returned === 'never') throw new InvalidValueError(`Cannot sort by ${attribute.name}`);
+  if (leaf.type === 'complex' || leaf.returned === 'never')
+    throw new InvalidValueError(`Cannot sort by ${attribute.name}`);
   const type = leaf.type;
   const caseExact = isCaseExact(leaf);
   const sub = leaf === attribute ? undefined : leaf.name;

@@ -29,7 +29,11 @@ export function isBase64(value: string): boolean {
  * Key under which a scalar is compared: folded for case-insensitive strings, epoch ms for
  * dateTime. Undefined when the value does not fit the type (never matches, sorts last).
  */
-export function comparisonKey(type: AttributeType, caseExact: boolean, value: unknown): string | number | boolean | undefined {
+export function comparisonKey(
+  type: AttributeType,
+  caseExact: boolean,
+  value: unknown,
+): string | number | boolean | undefined {
   switch (type) {
     case 'string':
     case 'reference':

@@ -20,11 +20,17 @@ export interface ValueOptions {
  * spelling. Returns undefined for "unassigned" (null, empty array, empty complex: RFC 7643 §2.5).
  * Wrong JSON types are `invalidValue`; unknown sub-attributes are `invalidSyntax`.
  */
-export function validateAttributeValue(attr: AttributeDefinition, value: unknown, opts: ValueOptions): unknown {
+export function validateAttributeValue(
+  attr: AttributeDefinition,
+  value: unknown,
+  opts: ValueOptions,
+): unknown {
   if (value === null || value === undefined) return undefined;
   if (!attr.multiValued) return validateSingle(attr, value, opts.where, opts);
-  if (!Array.isArray(value)) throw new InvalidValueError(`${opts.where} is multi-valued and must be an array`);
-  if (value.length > LIMITS.maxMultiValuedElements) throw new InvalidValueError(`${opts.where} has too many values`);
+  if (!Array.isArray(value))
+    throw new InvalidValueError(`${opts.where} is multi-valued and must be an array`);
+  if (value.length > LIMITS.maxMultiValuedElements)
+    throw new InvalidValueError(`${opts.where} has too many values`);
   const out: unknown[] = [];
   let primaries = 0;
   for (let i = 0; i < value.length; i++) {
@@ -41,12 +47,22 @@ export function validateAttributeValue(attr: AttributeDefinition, value: unknown
 }
 
 /** One element of the attribute (the value itself when single-valued). */
-export function validateSingle(attr: AttributeDefinition, value: unknown, where: string, opts: ValueOptions): unknown {
+export function validateSingle(
+  attr: AttributeDefinition,
+  value: unknown,
+  where: string,
+  opts: ValueOptions,
+): unknown {
   if (attr.type === 'complex') return validateComplex(attr, value, where, opts);
   return validateSimple(attr, value, where);
 }
 
-export function validateComplex(attr: ComplexAttribute, value: unknown, where: string, opts: ValueOptions): JsonObject | undefined {
+export function validateComplex(
+  attr: ComplexAttribute,
+  value: unknown,
+  where: string,
+  opts: ValueOptions,
+): JsonObject | undefined {
   if (value === null) return undefined;
   if (!isPlainObject(value)) throw new InvalidValueError(`${where} must be an object`);
   const out: JsonObject = {};
@@ -67,7 +83,8 @@ function validateSubValue(sub: SimpleAttribute, value: unknown, where: string): 
   if (value === null) return undefined;
   if (!sub.multiValued) return validateSimple(sub, value, where);
   if (!Array.isArray(value)) throw new InvalidValueError(`${where} is multi-valued and must be an array`);
-  if (value.length > LIMITS.maxMultiValuedElements) throw new InvalidValueError(`${where} has too many values`);
+  if (value.length > LIMITS.maxMultiValuedElements)
+    throw new InvalidValueError(`${where} has too many values`);
   const out = value.map((v, i) => validateSimple(sub, v, `${where}[${i}]`)).filter((v) => v !== undefined);
   return out.length === 0 ? undefined : out;
 }
