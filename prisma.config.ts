@@ -5,7 +5,12 @@ import { defineConfig } from 'prisma/config';
 // wasm build through a stdio stand-in instead, so `prisma generate` and `prisma migrate dev` work
 // from the npm registry alone (air-gapped installs too). Set PRISMA_SCHEMA_ENGINE_BINARY to use a
 // native engine instead. See docs/decisions/0002-prisma-without-native-engine.md.
-process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(__dirname, 'prisma', 'engine', 'schema-engine-shim.mjs');
+process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(
+  __dirname,
+  'prisma',
+  'engine',
+  'schema-engine-shim.mjs',
+);
 process.env.CHECKPOINT_DISABLE ??= '1';
 
 export default defineConfig({

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles apps/ and libs/ to dist/ with swc (path aliases rewritten to relative requires).
+// Compiles apps/, libs/ and bench/ to dist/ with swc (path aliases rewritten to relative requires).
 // Type checking is separate (`npm run typecheck`), so a build takes about a second.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -11,6 +11,19 @@ const swc = path.join(root, 'node_modules', '@swc', 'cli', 'bin', 'swc.js');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 execFileSync(
   process.execPath,
-  [swc, 'apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--copy-files', '--ignore', '**/*.spec.ts', '--quiet'],
+  [
+    swc,
+    'apps',
+    'libs',
+    'bench',
+    '-d',
+    'dist',
+    '--config-file',
+    '.swcrc',
+    '--copy-files',
+    '--ignore',
+    '**/*.spec.ts',
+    '--quiet',
+  ],
   { cwd: root, stdio: 'inherit' },
 );

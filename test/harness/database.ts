@@ -11,7 +11,10 @@ export function withDatabaseName(url: string, database: string): string {
 
 function adminUrl(): string {
   const url = process.env.TEST_POSTGRES_URL;
-  if (!url) throw new Error('TEST_POSTGRES_URL is not set: run integration tests through jest (globalSetup starts Postgres)');
+  if (!url)
+    throw new Error(
+      'TEST_POSTGRES_URL is not set: run integration tests through jest (globalSetup starts Postgres)',
+    );
   return url;
 }
 

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { provisionTenant, type ProvisionedTenant } from '../../libs/auth/src';
 import { loadConfig, type HubConfig } from '../../libs/config/src';
-import { ApiClientRepository, AuditRepository, PrismaService, TenantRepository } from '../../libs/persistence/src';
+import {
+  ApiClientRepository,
+  AuditRepository,
+  PrismaService,
+  TenantRepository,
+} from '../../libs/persistence/src';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { createTestDatabase, testRedisUrl } from './database';
 
@@ -30,7 +35,11 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   };
   const config = loadConfig(env);
   const prisma = new PrismaService(config);
-  const repos = { tenants: new TenantRepository(prisma), clients: new ApiClientRepository(prisma), audit: new AuditRepository(prisma) };
+  const repos = {
+    tenants: new TenantRepository(prisma),
+    clients: new ApiClientRepository(prisma),
+    audit: new AuditRepository(prisma),
+  };
   return {
     config,
     env,
@@ -38,7 +47,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     repos,
     createTenant: (slug = `t-${randomUUID().slice(0, 8)}`) => provisionTenant(repos, slug),
     close: async () => {
-      await prisma.$disconnect();
+      await prisma.close();
       await db.drop();
     },
   };
@@ -52,7 +61,10 @@ export interface RunningApi {
 
 /** The real API application listening on a loopback port. */
 export async function startApi(config: HubConfig): Promise<RunningApi> {
-  const app = await createApiApp({ ...config, http: { ...config.http, host: '127.0.0.1', port: 0 } }, { shutdownHooks: false });
+  const app = await createApiApp(
+    { ...config, http: { ...config.http, host: '127.0.0.1', port: 0 } },
+    { shutdownHooks: false },
+  );
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };

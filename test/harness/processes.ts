@@ -60,7 +60,11 @@ export function spawnApp(app: 'api' | 'worker' | 'standalone', env: Record<strin
 }
 
 /** Polls `probe` until it returns a value (not undefined), or fails after timeoutMs. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

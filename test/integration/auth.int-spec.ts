@@ -1,3 +1,4 @@
+import { json } from '../harness/json';
 import { randomUUID } from 'node:crypto';
 import { issueApiToken } from '../../libs/auth/src';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
@@ -9,8 +10,13 @@ interface Route {
 
 /** Every route the HTTP server really serves, read from Express's router after Nest set it up. */
 function servedRoutes(api: RunningApi): Route[] {
-  const express = api.app.getHttpAdapter().getInstance() as { router?: { stack: unknown[] }; _router?: { stack: unknown[] } };
-  const stack = (express.router ?? express._router)!.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>;
+  const express = api.app.getHttpAdapter().getInstance() as {
+    router?: { stack: unknown[] };
+    _router?: { stack: unknown[] };
+  };
+  const stack = (express.router ?? express._router)!.stack as Array<{
+    route?: { path: string; methods: Record<string, boolean> };
+  }>;
   return stack
     .filter((layer) => layer.route && layer.route.path !== '/{*path}') // that one is logging middleware
     .flatMap((layer) =>
@@ -51,7 +57,9 @@ describe('authentication', () => {
 
   it('finds the routes it is about to check', () => {
     const routes = servedRoutes(api).map((r) => `${r.method} ${r.path}`);
-    expect(routes).toEqual(expect.arrayContaining(['GET /admin/v1/tenant', 'POST /admin/v1/api-clients', ...PUBLIC]));
+    expect(routes).toEqual(
+      expect.arrayContaining(['GET /admin/v1/tenant', 'POST /admin/v1/api-clients', ...PUBLIC]),
+    );
   });
 
   it('refuses a missing, malformed, unknown or forged token on every non-health route', async () => {
@@ -64,7 +72,7 @@ describe('authentication', () => {
       const path = route.path.replace(/:[A-Za-z]+/g, randomUUID());
       for (const token of wrong) {
         const res = await call(route.method, path, token, route.method === 'GET' ? undefined : {});
-        const body = await res.json();
+        const body = await json(res);
         expect({ route: `${route.method} ${route.path}`, token, status: res.status }).toEqual({
           route: `${route.method} ${route.path}`,
           token,
@@ -82,23 +90,26 @@ describe('authentication', () => {
   });
 
   it('resolves a valid token to its own tenant only', async () => {
-    const mine = await (await call('GET', '/admin/v1/tenant', adminToken)).json();
-    const theirs = await (await call('GET', '/admin/v1/tenant', otherTenantToken)).json();
+    const mine = await json(await call('GET', '/admin/v1/tenant', adminToken));
+    const theirs = await json(await call('GET', '/admin/v1/tenant', otherTenantToken));
     expect(mine.tenant.slug).toBe('acme');
     expect(theirs.tenant.slug).toBe('globex');
-    const mineClients = await (await call('GET', '/admin/v1/api-clients', adminToken)).json();
+    const mineClients = await json(await call('GET', '/admin/v1/api-clients', adminToken));
     expect(mineClients.items.map((c: { id: string }) => c.id)).toEqual([mine.client.id]);
   });
 
   it('needs the admin scope for admin routes, and honours revocation at once', async () => {
-    const created = await call('POST', '/admin/v1/api-clients', adminToken, { name: 'hr-system', scopes: ['scim:write'] });
+    const created = await call('POST', '/admin/v1/api-clients', adminToken, {
+      name: 'hr-system',
+      scopes: ['scim:write'],
+    });
     expect(created.status).toBe(201);
-    const client = await created.json();
+    const client = await json(created);
     expect(client.token).toMatch(/^shub_/);
 
     const forbidden = await call('GET', '/admin/v1/api-clients', client.token);
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).error.message).toContain('admin');
+    expect((await json(forbidden)).error.message).toContain('admin');
     expect((await call('GET', '/admin/v1/tenant', client.token)).status).toBe(200);
 
     // Another tenant's admin cannot revoke it, nor learn it exists.
@@ -110,29 +121,41 @@ describe('authentication', () => {
   });
 
   it('never returns or stores a token in clear', async () => {
-    const created = await (await call('POST', '/admin/v1/api-clients', adminToken, { name: 'reader', scopes: ['scim:read'] })).json();
+    const created = await json(
+      await call('POST', '/admin/v1/api-clients', adminToken, { name: 'reader', scopes: ['scim:read'] }),
+    );
     const listed = await (await call('GET', '/admin/v1/api-clients', adminToken)).text();
     expect(listed).not.toContain(created.token);
     const secret = created.token.split('_')[2];
-    const rows = await env.prisma.$queryRawUnsafe<Array<{ t: string }>>(`SELECT row_to_json(a)::text AS t FROM api_clients a`);
+    const rows = await env.prisma.$queryRawUnsafe<Array<{ t: string }>>(
+      `SELECT row_to_json(a)::text AS t FROM api_clients a`,
+    );
     expect(rows.some((r) => r.t.includes(secret))).toBe(false);
   });
 
   it('answers bad input with a precise error and changes nothing', async () => {
-    const before = (await (await call('GET', '/admin/v1/api-clients', adminToken)).json()).items.length;
-    const bad = await call('POST', '/admin/v1/api-clients', adminToken, { name: 'x', scopes: ['root'], extra: 1 });
+    const before = (await json(await call('GET', '/admin/v1/api-clients', adminToken))).items.length;
+    const bad = await call('POST', '/admin/v1/api-clients', adminToken, {
+      name: 'x',
+      scopes: ['root'],
+      extra: 1,
+    });
     expect(bad.status).toBe(400);
-    const body = await bad.json();
-    expect(body.error.details).toEqual(expect.arrayContaining([expect.stringContaining('each scope must be one of')]));
-    expect(body.error.details).toEqual(expect.arrayContaining([expect.stringContaining('property extra should not exist')]));
+    const body = await json(bad);
+    expect(body.error.details).toEqual(
+      expect.arrayContaining([expect.stringContaining('each scope must be one of')]),
+    );
+    expect(body.error.details).toEqual(
+      expect.arrayContaining([expect.stringContaining('property extra should not exist')]),
+    );
     const notJson = await fetch(`${api.baseUrl}/admin/v1/api-clients`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
       body: '{"name":',
     });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toMatchObject({ code: 'bad_request', requestId: expect.any(String) });
-    const after = (await (await call('GET', '/admin/v1/api-clients', adminToken)).json()).items.length;
+    expect((await json(notJson)).error).toMatchObject({ code: 'bad_request', requestId: expect.any(String) });
+    const after = (await json(await call('GET', '/admin/v1/api-clients', adminToken))).items.length;
     expect(after).toBe(before);
   });
 });

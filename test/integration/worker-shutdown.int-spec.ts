@@ -52,7 +52,11 @@ describe('worker shutdown', () => {
 
   const enqueuePing = async (holdMs: number) => {
     const ping = await pings.create(tenantId, holdMs);
-    await queue.add(JobName.WorkerPing, { v: 1, tenantId, pingId: ping.id }, bullJobOptions(JobName.WorkerPing, { jobId: `ping-${ping.id}` }));
+    await queue.add(
+      JobName.WorkerPing,
+      { v: 1, tenantId, pingId: ping.id },
+      bullJobOptions(JobName.WorkerPing, { jobId: `ping-${ping.id}` }),
+    );
     return ping.id;
   };
 
@@ -82,10 +86,14 @@ describe('worker shutdown', () => {
     expect(await pingState(id)).toMatchObject({ attempts: 1, completions: 0 });
 
     await startWorker({ SHUTDOWN_GRACE_MS: '20000' });
-    const done = await eventually(async () => {
-      const s = await pingState(id);
-      return s?.completedAt ? s : undefined;
-    }, 15_000, 'job completion');
+    const done = await eventually(
+      async () => {
+        const s = await pingState(id);
+        return s?.completedAt ? s : undefined;
+      },
+      15_000,
+      'job completion',
+    );
     expect(done).toMatchObject({ attempts: 2, completions: 1 });
     const job = (await queue.getJob(`ping-${id}`))!;
     expect(await job.getState()).toBe('completed');
@@ -100,10 +108,14 @@ describe('worker shutdown', () => {
     expect(await pingState(id)).toMatchObject({ attempts: 1, completions: 0 });
 
     await startWorker({ JOB_LOCK_MS: '1500' });
-    const done = await eventually(async () => {
-      const s = await pingState(id);
-      return s?.completedAt ? s : undefined;
-    }, 20_000, 'job completion after stall recovery');
+    const done = await eventually(
+      async () => {
+        const s = await pingState(id);
+        return s?.completedAt ? s : undefined;
+      },
+      20_000,
+      'job completion after stall recovery',
+    );
     expect(done).toMatchObject({ attempts: 2, completions: 1 });
   });
 });

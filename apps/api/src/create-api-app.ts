@@ -16,19 +16,30 @@ export interface AppOptions {
 
 /** Builds the API application (not yet listening); shared by main, the embedded mode and tests. */
 export async function createApiApp(config: HubConfig, options: AppOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, options.serviceName ?? 'api'), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    ApiModule.forRoot(config, options.serviceName ?? 'api'),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
   app.useLogger(new FrameworkLogFilter(app.get(Logger)));
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestIdMiddleware);
   const limit = config.http.bodyLimitBytes;
-  app.useBodyParser('json', { limit, type: ['application/json', 'application/scim+json', 'application/*+json'] });
+  app.useBodyParser('json', {
+    limit,
+    type: ['application/json', 'application/scim+json', 'application/*+json'],
+  });
   app.useGlobalFilters(new AdminErrorFilter());
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
   );
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   return app;

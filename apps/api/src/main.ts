@@ -13,7 +13,11 @@ async function main(): Promise<void> {
 main().catch((error: Error) => {
   // Before the logger exists: one JSON line, no stack for configuration errors.
   process.stderr.write(
-    JSON.stringify({ level: 'fatal', service: 'api', msg: error.name === 'ConfigError' ? error.message : error.stack }) + '\n',
+    JSON.stringify({
+      level: 'fatal',
+      service: 'api',
+      msg: error.name === 'ConfigError' ? error.message : error.stack,
+    }) + '\n',
   );
   process.exit(1);
 });

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REDIS_INSTALL_HINT, redisServerAvailable, startEmbeddedPostgres, startRedisServer } from '@hub/embedded';
+import {
+  REDIS_INSTALL_HINT,
+  redisServerAvailable,
+  startEmbeddedPostgres,
+  startRedisServer,
+} from '@hub/embedded';
 import { ensureDatabase, withDatabase } from '@hub/persistence';
 
 export interface Infrastructure {
@@ -15,7 +20,10 @@ export interface Infrastructure {
  * DATABASE_URL, a private redis-server when there is no REDIS_URL, and a secrets key kept beside
  * the data. Everything lives under dataDir, so a restart finds its data again.
  */
-export async function startEmbeddedInfrastructure(dataDir: string, env: NodeJS.ProcessEnv): Promise<Infrastructure> {
+export async function startEmbeddedInfrastructure(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Infrastructure> {
   fs.mkdirSync(dataDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const started: string[] = [];
@@ -26,7 +34,9 @@ export async function startEmbeddedInfrastructure(dataDir: string, env: NodeJS.P
       stops.push(() => pg.stop());
       out.DATABASE_URL = withDatabase(pg.url, 'scim_hub');
       await ensureDatabase(out.DATABASE_URL);
-      started.push(`PostgreSQL (embedded) on 127.0.0.1:${pg.port}, data in ${path.join(dataDir, 'postgres')}`);
+      started.push(
+        `PostgreSQL (embedded) on 127.0.0.1:${pg.port}, data in ${path.join(dataDir, 'postgres')}`,
+      );
     }
     if (!env.REDIS_URL) {
       if (!redisServerAvailable()) throw new Error(REDIS_INSTALL_HINT);

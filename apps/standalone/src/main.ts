@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createLogger } from '@hub/observability';
-import { ApiClientRepository, AuditRepository, PrismaService, TenantRepository, applyMigrations } from '@hub/persistence';
+import {
+  ApiClientRepository,
+  AuditRepository,
+  PrismaService,
+  TenantRepository,
+  applyMigrations,
+} from '@hub/persistence';
 import { createApiApp } from '../../api/src/create-api-app';
 import { createWorkerApp } from '../../worker/src/create-worker-app';
 import { ensureDemoTenant } from './demo-tenant';
@@ -24,14 +30,21 @@ async function main(): Promise<void> {
   for (const line of infra.started) log.info(line);
 
   const migrations = await applyMigrations(config.database.url);
-  log.info({ applied: migrations.applied, alreadyApplied: migrations.alreadyApplied }, 'database schema up to date');
+  log.info(
+    { applied: migrations.applied, alreadyApplied: migrations.alreadyApplied },
+    'database schema up to date',
+  );
 
   const prisma = new PrismaService(config);
   const demo = await ensureDemoTenant(
-    { tenants: new TenantRepository(prisma), clients: new ApiClientRepository(prisma), audit: new AuditRepository(prisma) },
+    {
+      tenants: new TenantRepository(prisma),
+      clients: new ApiClientRepository(prisma),
+      audit: new AuditRepository(prisma),
+    },
     dataDir,
   );
-  await prisma.$disconnect();
+  await prisma.close();
 
   const worker = await createWorkerApp(config, { shutdownHooks: false, serviceName: 'hub' });
   const api = await createApiApp(config, { shutdownHooks: false, serviceName: 'hub' });
@@ -72,8 +85,6 @@ scim-hub is running (embedded mode, data in ${dataDir})
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(
-    JSON.stringify({ level: 'fatal', service: 'standalone', msg: error.message }) + '\n',
-  );
+  process.stderr.write(JSON.stringify({ level: 'fatal', service: 'standalone', msg: error.message }) + '\n');
   process.exit(1);
 });

@@ -9,9 +9,12 @@ export async function createWorkerApp(
   config: HubConfig,
   options: { shutdownHooks?: boolean; serviceName?: string } = {},
 ): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, options.serviceName ?? 'worker'), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot(config, options.serviceName ?? 'worker'),
+    {
+      bufferLogs: true,
+    },
+  );
   app.useLogger(new FrameworkLogFilter(app.get(Logger)));
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   return app;

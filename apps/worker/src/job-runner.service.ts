@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { Worker, WaitingError, type Job } from 'bullmq';
 import { hostname } from 'node:os';
@@ -61,7 +67,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const wanted = this.config.worker.queues;
     if (wanted === 'all') return [...ALL_QUEUES];
     const unknown = wanted.filter((q) => !ALL_QUEUES.includes(q as QueueName));
-    if (unknown.length) throw new Error(`WORKER_QUEUES names unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`);
+    if (unknown.length)
+      throw new Error(
+        `WORKER_QUEUES names unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`,
+      );
     return wanted as QueueName[];
   }
 
@@ -76,7 +85,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         const name = Reflect.getMetadata(JOB_HANDLER, fn) as JobName | undefined;
         if (!name) continue;
         if (!(name in JOB_QUEUE)) throw new Error(`${wrapper.name}.${method} handles unknown job ${name}`);
-        if (found.has(name)) throw new Error(`job ${name} has two handlers (second: ${wrapper.name}.${method})`);
+        if (found.has(name))
+          throw new Error(`job ${name} has two handlers (second: ${wrapper.name}.${method})`);
         found.set(name, (data, context) => Promise.resolve(fn.call(instance, data, context)));
       }
     }
@@ -93,17 +103,29 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       autorun: true,
     });
     worker.on('failed', (job, error) =>
-      this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'),
+      this.logger.warn(
+        { queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message },
+        'job failed',
+      ),
     );
     worker.on('error', (error) => this.logger.error({ queue, err: error.message }, 'worker error'));
     return worker;
   }
 
-  private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  private async process(
+    job: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     const handler = this.handlers.get(job.name as JobName);
     if (!handler) throw new Error(`no handler for job ${job.name}`);
     const abort = signal ?? new AbortController().signal;
-    const run = handler(job.data, { jobId: job.id!, attempt: job.attemptsMade + 1, signal: abort, workerId: this.workerId });
+    const run = handler(job.data, {
+      jobId: job.id!,
+      attempt: job.attemptsMade + 1,
+      signal: abort,
+      workerId: this.workerId,
+    });
     const aborted = new Promise<'aborted'>((resolve) => {
       if (abort.aborted) resolve('aborted');
       abort.addEventListener('abort', () => resolve('aborted'), { once: true });

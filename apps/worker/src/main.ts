@@ -11,7 +11,11 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   process.stderr.write(
-    JSON.stringify({ level: 'fatal', service: 'worker', msg: error.name === 'ConfigError' ? error.message : error.stack }) + '\n',
+    JSON.stringify({
+      level: 'fatal',
+      service: 'worker',
+      msg: error.name === 'ConfigError' ? error.message : error.stack,
+    }) + '\n',
   );
   process.exit(1);
 });

@@ -19,10 +19,14 @@ describe('API tokens', () => {
     expect(issued.secretHash.toString('base64url')).not.toBe(secret);
   });
 
-  it.each(['', 'shub_', 'Bearer x', 'shub_zz_abc', `shub_${'a'.repeat(32)}_short`, `xhub_${'a'.repeat(32)}_${'b'.repeat(43)}`])(
-    'rejects malformed token %j',
-    (token) => expect(parseApiToken(token)).toBeNull(),
-  );
+  it.each([
+    '',
+    'shub_',
+    'Bearer x',
+    'shub_zz_abc',
+    `shub_${'a'.repeat(32)}_short`,
+    `xhub_${'a'.repeat(32)}_${'b'.repeat(43)}`,
+  ])('rejects malformed token %j', (token) => expect(parseApiToken(token)).toBeNull());
 
   it('reads bearer headers case-insensitively and nothing else', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');

@@ -18,7 +18,8 @@ export async function provisionTenant(
   slug: string,
   name = slug,
 ): Promise<ProvisionedTenant> {
-  if (!SLUG.test(slug)) throw new Error(`tenant slug "${slug}" must be 2-63 lower-case letters, digits or dashes`);
+  if (!SLUG.test(slug))
+    throw new Error(`tenant slug "${slug}" must be 2-63 lower-case letters, digits or dashes`);
   if (await repos.tenants.findBySlug(slug)) throw new Error(`tenant "${slug}" already exists`);
   const tenant = await repos.tenants.create(slug, name);
   const admin = await issueAdminClient(repos, tenant, 'bootstrap-admin');
@@ -32,7 +33,12 @@ export async function issueAdminClient(
   name: string,
 ): Promise<{ adminClientId: string; adminToken: string }> {
   const issued = issueApiToken(randomUUID());
-  await repos.clients.create(tenant.id, { id: issued.clientId, name, scopes: [Scope.Admin], secretHash: issued.secretHash });
+  await repos.clients.create(tenant.id, {
+    id: issued.clientId,
+    name,
+    scopes: [Scope.Admin],
+    secretHash: issued.secretHash,
+  });
   await repos.audit.append(tenant.id, {
     actorType: 'operator',
     action: 'api_client.created',

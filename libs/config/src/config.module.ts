@@ -6,6 +6,10 @@ import { HUB_CONFIG, type HubConfig } from './hub-config';
 @Module({})
 export class HubConfigModule {
   static forRoot(config: HubConfig): DynamicModule {
-    return { module: HubConfigModule, providers: [{ provide: HUB_CONFIG, useValue: config }], exports: [HUB_CONFIG] };
+    return {
+      module: HubConfigModule,
+      providers: [{ provide: HUB_CONFIG, useValue: config }],
+      exports: [HUB_CONFIG],
+    };
   }
 }

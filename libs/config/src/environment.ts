@@ -1,17 +1,8 @@
 import { Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
   if (value === 'true' || value === '1') return true;
@@ -72,7 +63,9 @@ export class EnvironmentVariables {
   LOG_FORMAT?: string;
 
   @IsOptional()
-  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'SECRETS_KEY must be 32 random bytes, base64-encoded (44 characters)' })
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message: 'SECRETS_KEY must be 32 random bytes, base64-encoded (44 characters)',
+  })
   SECRETS_KEY?: string;
 
   @IsOptional()

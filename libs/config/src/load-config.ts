@@ -42,7 +42,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     http: {
       host,
       port,
-      publicBaseUrl: (vars.PUBLIC_BASE_URL ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, ''),
+      publicBaseUrl: (
+        vars.PUBLIC_BASE_URL ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`
+      ).replace(/\/+$/, ''),
       bodyLimitBytes: vars.REQUEST_BODY_LIMIT_BYTES ?? 1024 * 1024,
     },
     log: {

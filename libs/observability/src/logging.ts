@@ -44,7 +44,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Gives every request an id before anything else runs (body parsing errors included): the
  * caller's X-Request-Id when it is well-formed, else a new UUID. Echoed in the response.
  */
-export function requestIdMiddleware(req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void): void {
+export function requestIdMiddleware(
+  req: IncomingMessage & { id?: string },
+  res: ServerResponse,
+  next: () => void,
+): void {
   const incoming = req.headers['x-request-id'];
   req.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader('X-Request-Id', req.id);
@@ -59,7 +63,11 @@ export function httpLoggerParams(config: Pick<HubConfig, 'log'>, service: string
       genReqId: (req: IncomingMessage) => (req as { id?: string }).id ?? randomUUID(),
       customProps: () => ({}),
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: stripQuerySecrets(req.url) }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: stripQuerySecrets(req.url),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },

@@ -39,7 +39,10 @@ export function listMigrations(dir: string): Array<{ name: string; sql: string; 
     });
 }
 
-export async function applyMigrations(databaseUrl: string, dir = findMigrationsDir()): Promise<MigrationReport> {
+export async function applyMigrations(
+  databaseUrl: string,
+  dir = findMigrationsDir(),
+): Promise<MigrationReport> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -53,9 +56,11 @@ export async function applyMigrations(databaseUrl: string, dir = findMigrationsD
       "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL');
     const done = new Map(rows.map((r) => [r.migration_name, r]));
     const report: MigrationReport = { applied: [], alreadyApplied: 0 };
     for (const migration of listMigrations(dir)) {
@@ -69,7 +74,10 @@ export async function applyMigrations(databaseUrl: string, dir = findMigrationsD
         report.alreadyApplied++;
         continue;
       }
-      if (previous) throw new Error(`migration ${migration.name} failed earlier and needs an operator (see _prisma_migrations.logs)`);
+      if (previous)
+        throw new Error(
+          `migration ${migration.name} failed earlier and needs an operator (see _prisma_migrations.logs)`,
+        );
       await client.query('BEGIN');
       try {
         await client.query(migration.sql);

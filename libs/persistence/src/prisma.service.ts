@@ -1,16 +1,32 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
 import { PrismaClient } from './generated/client';
 
-/** The one Prisma client of a process, on node-postgres through Prisma's driver adapter. */
+/**
+ * The one Prisma client of a process, on a node-postgres pool through Prisma's driver adapter.
+ * The pool is ours so that an idle connection dropped by the server (restart, failover) is logged
+ * and replaced instead of crashing the process, and so that closing really closes it.
+ */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  private readonly pool: pg.Pool;
+
   constructor(@Inject(HUB_CONFIG) config: HubConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }) });
+    const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize });
+    const logger = new Logger('Postgres');
+    pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection lost'));
+    super({ adapter: new PrismaPg(pool) });
+    this.pool = pool;
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  async close(): Promise<void> {
     await this.$disconnect();
+    if (!this.pool.ended) await this.pool.end();
   }
 }

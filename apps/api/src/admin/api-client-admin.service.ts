@@ -16,7 +16,11 @@ export class ApiClientAdminService {
   }
 
   /** The token is returned once, here, and never again. */
-  async create(principal: Principal, dto: CreateApiClientDto, requestId?: string): Promise<ApiClientView & { token: string }> {
+  async create(
+    principal: Principal,
+    dto: CreateApiClientDto,
+    requestId?: string,
+  ): Promise<ApiClientView & { token: string }> {
     const tenantId = asTenantId(principal.tenantId);
     const issued = issueApiToken(randomUUID());
     let created: ApiClientRecord;
@@ -30,8 +34,10 @@ export class ApiClientAdminService {
         dialect: dto.dialect ?? 'rfc',
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new ConflictException(`An API client named "${dto.name}" already exists`);
-      if ((error as { code?: string }).code === 'P2003') throw new NotFoundException(`Source ${dto.sourceId} does not exist`);
+      if ((error as { code?: string }).code === 'P2002')
+        throw new ConflictException(`An API client named "${dto.name}" already exists`);
+      if ((error as { code?: string }).code === 'P2003')
+        throw new NotFoundException(`Source ${dto.sourceId} does not exist`);
       throw error;
     }
     await this.audit.append(tenantId, {

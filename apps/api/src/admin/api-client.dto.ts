@@ -1,4 +1,14 @@
-import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+} from 'class-validator';
 import { ALL_SCOPES, type Scope } from '@hub/auth';
 
 export const DIALECTS = ['rfc', 'entra', 'okta'] as const;
@@ -12,7 +22,10 @@ export class CreateApiClientDto {
   @IsArray()
   @ArrayNotEmpty()
   @ArrayUnique()
-  @IsIn(ALL_SCOPES as string[], { each: true, message: `each scope must be one of: ${ALL_SCOPES.join(', ')}` })
+  @IsIn(ALL_SCOPES as string[], {
+    each: true,
+    message: `each scope must be one of: ${ALL_SCOPES.join(', ')}`,
+  })
   scopes!: Scope[];
 
   @IsOptional()

@@ -15,12 +15,20 @@ export class ApiClientsController {
   }
 
   @Post()
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiClientDto, @Req() req: { id?: string }) {
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateApiClientDto,
+    @Req() req: { id?: string },
+  ) {
     return this.service.create(principal, dto, req.id);
   }
 
   @Delete(':id')
-  revoke(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string, @Req() req: { id?: string }) {
+  revoke(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Req() req: { id?: string },
+  ) {
     return this.service.revoke(principal, id, req.id);
   }
 }

@@ -1,4 +1,13 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Scope, type Principal } from '@hub/auth';
 import { WorkerPingRepository, asTenantId } from '@hub/persistence';
@@ -28,7 +37,11 @@ export class DiagnosticsController {
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWorkerPingDto) {
     const tenantId = asTenantId(principal.tenantId);
     const ping = await this.pings.create(tenantId, dto.holdMs ?? 0);
-    await this.jobs.enqueue(JobName.WorkerPing, { v: 1, tenantId, pingId: ping.id }, { jobId: `ping-${ping.id}` });
+    await this.jobs.enqueue(
+      JobName.WorkerPing,
+      { v: 1, tenantId, pingId: ping.id },
+      { jobId: `ping-${ping.id}` },
+    );
     return ping;
   }
 

@@ -14,8 +14,18 @@ export class TenantController {
     const tenant = await this.tenants.get(asTenantId(principal.tenantId));
     if (!tenant) throw new NotFoundException('tenant not found');
     return {
-      tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, createdAt: tenant.createdAt.toISOString() },
-      client: { id: principal.clientId, name: principal.clientName, scopes: principal.scopes, sourceId: principal.sourceId },
+      tenant: {
+        id: tenant.id,
+        slug: tenant.slug,
+        name: tenant.name,
+        createdAt: tenant.createdAt.toISOString(),
+      },
+      client: {
+        id: principal.clientId,
+        name: principal.clientName,
+        scopes: principal.scopes,
+        sourceId: principal.sourceId,
+      },
     };
   }
 }

@@ -1,4 +1,10 @@
-import { ForbiddenException, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { bearerToken, type Principal, type Scope } from '@hub/auth';
 import { ApiClientAuthenticator } from './api-client-authenticator.service';
@@ -16,14 +22,17 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
     const token = bearerToken(request.headers.authorization);
     const principal = token ? await this.authenticator.authenticate(token) : null;
     if (!principal) throw new UnauthorizedException('A valid bearer token is required');
     request.principal = principal;
 
     const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets);
-    if (!required || required.length === 0) throw new ForbiddenException('This route declares no scope and is closed');
+    if (!required || required.length === 0)
+      throw new ForbiddenException('This route declares no scope and is closed');
     if (!required.some((scope) => principal.scopes.includes(scope))) {
       throw new ForbiddenException(`This route needs one of the scopes: ${required.join(', ')}`);
     }

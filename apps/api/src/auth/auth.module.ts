@@ -3,5 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiClientAuthenticator } from './api-client-authenticator.service';
 import { AuthGuard } from './auth.guard';
 
-@Module({ providers: [ApiClientAuthenticator, { provide: APP_GUARD, useClass: AuthGuard }], exports: [ApiClientAuthenticator] })
+@Module({
+  providers: [ApiClientAuthenticator, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [ApiClientAuthenticator],
+})
 export class AuthModule {}

@@ -1,9 +1,23 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 
 export interface AdminErrorBody {
-  error: { status: number; code: string; message: string; details?: unknown; requestId?: string; errorId?: string };
+  error: {
+    status: number;
+    code: string;
+    message: string;
+    details?: unknown;
+    requestId?: string;
+    errorId?: string;
+  };
 }
 
 /**
@@ -37,7 +51,11 @@ export function toBody(exception: unknown, requestId: string | undefined): Admin
       error: {
         status,
         code: typeof r.code === 'string' ? r.code : codeFor(status),
-        message: messages ? 'The request is invalid' : typeof r.message === 'string' ? r.message : exception.message,
+        message: messages
+          ? 'The request is invalid'
+          : typeof r.message === 'string'
+            ? r.message
+            : exception.message,
         ...(messages ? { details: messages } : r.details !== undefined ? { details: r.details } : {}),
         requestId,
       },
@@ -46,7 +64,9 @@ export function toBody(exception: unknown, requestId: string | undefined): Admin
   // body-parser errors carry a status (400 bad JSON, 413 too large, 415 charset).
   const status = (exception as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { error: { status, code: codeFor(status), message: bodyParserMessage(exception, status), requestId } };
+    return {
+      error: { status, code: codeFor(status), message: bodyParserMessage(exception, status), requestId },
+    };
   }
   return {
     error: {
@@ -68,17 +88,29 @@ function bodyParserMessage(exception: unknown, status: number): string {
 
 function codeFor(status: number): string {
   switch (status) {
-    case 400: return 'bad_request';
-    case 401: return 'unauthorized';
-    case 403: return 'forbidden';
-    case 404: return 'not_found';
-    case 405: return 'method_not_allowed';
-    case 409: return 'conflict';
-    case 412: return 'precondition_failed';
-    case 413: return 'payload_too_large';
-    case 415: return 'unsupported_media_type';
-    case 422: return 'unprocessable';
-    case 429: return 'too_many_requests';
-    default: return status >= 500 ? 'internal_error' : 'error';
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 409:
+      return 'conflict';
+    case 412:
+      return 'precondition_failed';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 422:
+      return 'unprocessable';
+    case 429:
+      return 'too_many_requests';
+    default:
+      return status >= 500 ? 'internal_error' : 'error';
   }
 }

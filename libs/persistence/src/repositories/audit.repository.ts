@@ -23,7 +23,11 @@ export class AuditRepository {
     const write = async (db: Db) => {
       // Serialises appends per tenant so every row chains to its true predecessor.
       await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'audit:' + tenantId}, 0))`;
-      const last = await db.auditEvent.findFirst({ where: { tenantId }, orderBy: { seq: 'desc' }, select: { hash: true } });
+      const last = await db.auditEvent.findFirst({
+        where: { tenantId },
+        orderBy: { seq: 'desc' },
+        select: { hash: true },
+      });
       const at = new Date();
       const prevHash = last?.hash ?? null;
       await db.auditEvent.create({
@@ -47,7 +51,10 @@ export class AuditRepository {
     await this.prisma.$transaction((t) => write(t));
   }
 
-  async list(tenantId: TenantId, options: { afterSeq?: bigint; limit: number; resourceId?: string }): Promise<AuditRecord[]> {
+  async list(
+    tenantId: TenantId,
+    options: { afterSeq?: bigint; limit: number; resourceId?: string },
+  ): Promise<AuditRecord[]> {
     const rows = await this.prisma.auditEvent.findMany({
       where: {
         tenantId,
