@@ -19,7 +19,7 @@ export function compileFilter(node: FilterNode): FilterPredicate {
   return compile(node) as FilterPredicate;
 }
 
-const compiledCache = new WeakMap<FilterNode, FilterPredicate>();
+const compiledCache = new WeakMap<ResourceTypeSchemas, WeakMap<FilterNode, FilterPredicate>>();
 
 /** In-memory evaluation (scoping, tests). Validates first when given a bare parse tree. */
 export function evaluateFilter(
@@ -27,10 +27,12 @@ export function evaluateFilter(
   resource: JsonObject,
   schemas: ResourceTypeSchemas,
 ): boolean {
-  let predicate = compiledCache.get(node);
+  let perType = compiledCache.get(schemas);
+  if (!perType) compiledCache.set(schemas, (perType = new WeakMap()));
+  let predicate = perType.get(node);
   if (!predicate) {
     predicate = compileFilter(isValidatedFilter(node) ? node : validateFilter(node, schemas));
-    compiledCache.set(node, predicate);
+    perType.set(node, predicate);
   }
   return predicate(resource);
 }
