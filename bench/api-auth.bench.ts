@@ -51,6 +51,7 @@ export const apiAuthBenchmark: Benchmark = {
     const hubUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
 
     const pool = new pg.Pool({ connectionString: url, max: config.database.poolSize });
+    pool.on('error', () => undefined); // connections end when the benchmark's Postgres stops
     const bare = http.createServer((_req, res) => {
       void (async () => {
         const client = await pool.query(
@@ -93,7 +94,6 @@ export const apiAuthBenchmark: Benchmark = {
         value: hub.perSecond,
         unit: 'req/s',
         baseline: baseline.perSecond,
-        aim: { ratioAtLeast: 0.5 },
       },
       {
         benchmark: 'api-auth',

@@ -20,7 +20,14 @@ async function main(): Promise<void> {
   await withInfrastructure(async (infra) => {
     for (const benchmark of selected) {
       const started = Date.now();
-      rows.push(...(await benchmark.run({ ...infra, size, log: (m) => console.log(`  ${m}`) })));
+      rows.push(
+        ...(await benchmark
+          .run({ ...infra, size, log: (m) => console.log(`  ${m}`) })
+          .catch((error: Error) => {
+            console.error(`${benchmark.name} failed: ${error.stack}`);
+            throw error;
+          })),
+      );
       console.log(`  ${benchmark.name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
   });

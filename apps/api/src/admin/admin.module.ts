@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { ApiClientAdminService } from './api-client-admin.service';
 import { ApiClientsController } from './api-clients.controller';
 import { AuditController } from './audit.controller';
@@ -6,6 +7,7 @@ import { DiagnosticsController } from './diagnostics.controller';
 import { TenantController } from './tenant.controller';
 
 @Module({
+  imports: [AuthModule],
   controllers: [TenantController, ApiClientsController, DiagnosticsController, AuditController],
   providers: [ApiClientAdminService],
 })

@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { randomUUID } from 'node:crypto';
 import { issueApiToken, type Principal } from '@hub/auth';
 import { ApiClientRepository, AuditRepository, asTenantId, type ApiClientRecord } from '@hub/persistence';
+import { ApiClientAuthenticator } from '../auth/api-client-authenticator.service';
 import type { ApiClientView, CreateApiClientDto } from './api-client.dto';
 
 @Injectable()
@@ -9,6 +10,7 @@ export class ApiClientAdminService {
   constructor(
     private readonly clients: ApiClientRepository,
     private readonly audit: AuditRepository,
+    private readonly authenticator: ApiClientAuthenticator,
   ) {}
 
   async list(principal: Principal): Promise<ApiClientView[]> {
@@ -56,6 +58,7 @@ export class ApiClientAdminService {
     const tenantId = asTenantId(principal.tenantId);
     const revoked = await this.clients.revoke(tenantId, id);
     if (!revoked) throw new NotFoundException(`API client ${id} does not exist`);
+    this.authenticator.forget(id);
     await this.audit.append(tenantId, {
       actorType: 'api_client',
       actorId: principal.clientId,
