@@ -31,5 +31,5 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
   },
-  { files: ['scripts/**', 'bench/**', 'test/**', '**/*.cli.ts'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**', 'bench/**', 'test/**', 'apps/cli/**'], rules: { 'no-console': 'off' } },
 );

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { Worker, WaitingError, type Job } from 'bullmq';
@@ -29,7 +29,7 @@ type Handler = (data: unknown, context: JobContext) => Promise<unknown>;
  * still running then are handed back to the queue (not failed, not lost) for another worker.
  */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobRunner.name);
   private readonly workers: Worker[] = [];
   private readonly workerId = `${hostname()}:${process.pid}`;
@@ -56,7 +56,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     this.logger.log({ queues, workerId: this.workerId }, 'worker started');
   }
 
-  async onApplicationShutdown(signal?: string): Promise<void> {
+  /** Before the database pool and queues close (onApplicationShutdown), so draining jobs can still write. */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.shuttingDown = true;
     this.logger.log({ signal, graceMs: this.config.worker.shutdownGraceMs }, 'worker shutting down');
     await Promise.all(this.workers.map((worker) => this.closeGracefully(worker)));

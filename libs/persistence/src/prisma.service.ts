@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
@@ -10,7 +10,7 @@ import { PrismaClient } from './generated/client';
  * and replaced instead of crashing the process, and so that closing really closes it.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   private readonly pool: pg.Pool;
 
   constructor(@Inject(HUB_CONFIG) config: HubConfig) {
@@ -21,7 +21,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     this.pool = pool;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** The last shutdown phase: workers drain before it (beforeApplicationShutdown) and may still write. */
+  async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
 
