@@ -1,6 +1,6 @@
 import { json } from '../harness/json';
 import { randomUUID } from 'node:crypto';
-import { issueApiToken } from '../../libs/auth/src';
+import { issueApiToken, parseApiToken } from '../../libs/auth/src';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
 
 interface Route {
@@ -126,7 +126,7 @@ describe('authentication', () => {
     );
     const listed = await (await call('GET', '/admin/v1/api-clients', adminToken)).text();
     expect(listed).not.toContain(created.token);
-    const secret = created.token.split('_')[2];
+    const secret = parseApiToken(created.token)!.secret;
     const rows = await env.prisma.$queryRawUnsafe<Array<{ t: string }>>(
       `SELECT row_to_json(a)::text AS t FROM api_clients a`,
     );
