@@ -4,6 +4,7 @@ import { HubConfigModule, type HubConfig } from '@hub/config';
 import { httpLoggerParams } from '@hub/observability';
 import { PersistenceModule } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
+import { SecretsModule } from '@hub/secrets';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthController } from './health/health.controller';
@@ -18,6 +19,7 @@ export class ApiModule {
         HubConfigModule.forRoot(config),
         LoggerModule.forRoot(httpLoggerParams(config, serviceName)),
         PersistenceModule,
+        SecretsModule,
         QueueModule.forRoot(),
         AuthModule,
         AdminModule,

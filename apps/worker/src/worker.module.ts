@@ -5,6 +5,7 @@ import { HubConfigModule, type HubConfig } from '@hub/config';
 import { loggerOptions } from '@hub/observability';
 import { PersistenceModule } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
+import { SecretsModule } from '@hub/secrets';
 import { WorkerPingHandler } from './handlers/worker-ping.handler';
 import { JobRunner } from './job-runner.service';
 
@@ -19,6 +20,7 @@ export class WorkerModule {
         LoggerModule.forRoot({ pinoHttp: loggerOptions(config, serviceName) }),
         DiscoveryModule,
         PersistenceModule,
+        SecretsModule,
         QueueModule.forRoot(),
       ],
       providers: [JobRunner, WorkerPingHandler],

@@ -8,3 +8,4 @@ export * from './repositories/tenant.repository';
 export * from './repositories/api-client.repository';
 export * from './repositories/audit.repository';
 export * from './repositories/worker-ping.repository';
+export * from './repositories/source.repository';

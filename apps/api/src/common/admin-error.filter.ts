@@ -61,6 +61,10 @@ export function toBody(exception: unknown, requestId: string | undefined): Admin
       },
     };
   }
+  // A configuration gap an operator can fix; say which setting.
+  if (exception instanceof Error && exception.name === 'SecretsKeyMissingError') {
+    return { error: { status: 503, code: 'secrets_unavailable', message: exception.message, requestId } };
+  }
   // body-parser errors carry a status (400 bad JSON, 413 too large, 415 charset).
   const status = (exception as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,0 +1,139 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { Principal } from '@hub/auth';
+import {
+  AuditRepository,
+  SourceNameTakenError,
+  SourceRepository,
+  asTenantId,
+  type SourceRecord,
+} from '@hub/persistence';
+import { SecretBox } from '@hub/secrets';
+import type { CreateSourceDto, SourceView, UpdateSourceDto } from './source.dto';
+
+/** Admin use cases for sources; secrets are sealed here and only their names come back. */
+@Injectable()
+export class SourceAdminService {
+  constructor(
+    private readonly sources: SourceRepository,
+    private readonly audit: AuditRepository,
+    private readonly secretBox: SecretBox,
+  ) {}
+
+  async list(principal: Principal): Promise<SourceView[]> {
+    return (await this.sources.list(asTenantId(principal.tenantId))).map((s) => this.toView(s));
+  }
+
+  async get(principal: Principal, id: string): Promise<SourceView> {
+    const source = await this.sources.get(asTenantId(principal.tenantId), id);
+    if (!source) throw new NotFoundException(`source ${id} does not exist`);
+    return this.toView(source);
+  }
+
+  async create(principal: Principal, dto: CreateSourceDto, requestId?: string): Promise<SourceView> {
+    const tenantId = asTenantId(principal.tenantId);
+    const secrets = dto.secrets;
+    const created = await this.sources
+      .create(
+        tenantId,
+        {
+          name: dto.name,
+          kind: dto.kind,
+          roles: dto.roles ?? {},
+          config: dto.config ?? {},
+          enabled: dto.enabled ?? true,
+        },
+        secrets && Object.keys(secrets).length
+          ? (id) => this.secretBox.seal(secrets, bindingOf(tenantId, id))
+          : undefined,
+      )
+      .catch(conflict);
+    await this.audit.append(tenantId, {
+      actorType: 'api_client',
+      actorId: principal.clientId,
+      action: 'source.created',
+      resourceType: 'Source',
+      resourceId: created.id,
+      detail: { name: created.name, kind: created.kind, secretNames: Object.keys(secrets ?? {}) },
+      requestId,
+    });
+    return this.toView(created);
+  }
+
+  async update(
+    principal: Principal,
+    id: string,
+    dto: UpdateSourceDto,
+    requestId?: string,
+  ): Promise<SourceView> {
+    const tenantId = asTenantId(principal.tenantId);
+    const sealedSecrets =
+      dto.secrets === undefined
+        ? undefined
+        : Object.keys(dto.secrets).length
+          ? this.secretBox.seal(dto.secrets, bindingOf(tenantId, id))
+          : null;
+    const updated = await this.sources
+      .update(tenantId, id, {
+        name: dto.name,
+        roles: dto.roles,
+        config: dto.config,
+        enabled: dto.enabled,
+        sealedSecrets,
+      })
+      .catch(conflict);
+    if (!updated) throw new NotFoundException(`source ${id} does not exist`);
+    await this.audit.append(tenantId, {
+      actorType: 'api_client',
+      actorId: principal.clientId,
+      action: 'source.updated',
+      resourceType: 'Source',
+      resourceId: id,
+      detail: {
+        changed: Object.keys(dto).filter((k) => dto[k as keyof UpdateSourceDto] !== undefined),
+        ...(dto.secrets ? { secretNames: Object.keys(dto.secrets) } : {}),
+      },
+      requestId,
+    });
+    return this.toView(updated);
+  }
+
+  async delete(principal: Principal, id: string, requestId?: string): Promise<void> {
+    const tenantId = asTenantId(principal.tenantId);
+    if (!(await this.sources.delete(tenantId, id)))
+      throw new NotFoundException(`source ${id} does not exist`);
+    await this.audit.append(tenantId, {
+      actorType: 'api_client',
+      actorId: principal.clientId,
+      action: 'source.deleted',
+      resourceType: 'Source',
+      resourceId: id,
+      requestId,
+    });
+  }
+
+  private toView(source: SourceRecord): SourceView {
+    return {
+      id: source.id,
+      name: source.name,
+      kind: source.kind,
+      roles: source.roles,
+      config: source.config,
+      secretNames: source.sealedSecrets
+        ? Object.keys(this.secretBox.open(source.sealedSecrets, bindingOf(source.tenantId, source.id))).sort()
+        : [],
+      enabled: source.enabled,
+      createdAt: source.createdAt.toISOString(),
+      updatedAt: source.updatedAt.toISOString(),
+    };
+  }
+}
+
+/** Secrets are bound to their tenant and source: a copied ciphertext does not decrypt elsewhere. */
+export function bindingOf(tenantId: string, sourceId: string): string {
+  return `source:${tenantId}:${sourceId}`;
+}
+
+function conflict(error: unknown): never {
+  if (error instanceof SourceNameTakenError) throw new ConflictException(error.message);
+  throw error;
+}

@@ -1,0 +1,155 @@
+import {
+  IsBoolean,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateBy,
+  buildMessage,
+  type ValidationOptions,
+} from 'class-validator';
+import { SOURCE_KINDS, type SourceKind, type SourceRoles } from '@hub/persistence';
+
+const MAX_CONFIG_BYTES = 64 * 1024;
+
+/** `{ "User": { "create": true, "update": true } }`: booleans only, resource type names like SCIM's. */
+function IsSourceRoles(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSourceRoles',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.entries(value).every(
+            ([type, role]) =>
+              /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(type) &&
+              typeof role === 'object' &&
+              role !== null &&
+              Object.keys(role).every((k) => k === 'create' || k === 'update') &&
+              typeof (role as Record<string, unknown>).create === 'boolean' &&
+              typeof (role as Record<string, unknown>).update === 'boolean',
+          ),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must map resource types to {"create": boolean, "update": boolean}`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** A JSON object of bounded size, so a client cannot store megabytes of configuration. */
+function IsBoundedObject(maxBytes: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isBoundedObject',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          JSON.stringify(value).length <= maxBytes,
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be a JSON object of at most ${maxBytes} bytes`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** Secret values are strings; names are identifiers. They are encrypted and never returned. */
+function IsSecretMap(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSecretMap',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.entries(value).length <= 20 &&
+          Object.entries(value).every(
+            ([k, v]) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k) && typeof v === 'string' && v.length <= 8192,
+          ),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must map up to 20 names to string values (at most 8 KiB each)`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+export class CreateSourceDto {
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[\w .@-]+$/, { message: 'name may contain letters, digits, spaces and . _ @ -' })
+  name!: string;
+
+  @IsIn(SOURCE_KINDS as unknown as string[])
+  kind!: SourceKind;
+
+  @IsOptional()
+  @IsSourceRoles()
+  roles?: SourceRoles;
+
+  @IsOptional()
+  @IsObject()
+  @IsBoundedObject(MAX_CONFIG_BYTES)
+  config?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsSecretMap()
+  secrets?: Record<string, string>;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class UpdateSourceDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[\w .@-]+$/, { message: 'name may contain letters, digits, spaces and . _ @ -' })
+  name?: string;
+
+  @IsOptional()
+  @IsSourceRoles()
+  roles?: SourceRoles;
+
+  @IsOptional()
+  @IsObject()
+  @IsBoundedObject(MAX_CONFIG_BYTES)
+  config?: Record<string, unknown>;
+
+  /** Replaces all stored secrets; `{}` removes them. Omit to keep them. */
+  @IsOptional()
+  @IsSecretMap()
+  secrets?: Record<string, string>;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export interface SourceView {
+  id: string;
+  name: string;
+  kind: SourceKind;
+  roles: SourceRoles;
+  config: Record<string, unknown>;
+  /** Names of the stored secrets; their values never leave the hub. */
+  secretNames: string[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
