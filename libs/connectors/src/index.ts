@@ -2,3 +2,6 @@
 export * from './connector';
 export * from './connector.error';
 export * from './full-pull-tracker';
+export * from './mapping/mapping.types';
+export { AttributeMapper, toIsoDateTime, type MapperOptions } from './mapping/attribute-mapper';
+export { jsonSourceView, readPath } from './mapping/source-view';
