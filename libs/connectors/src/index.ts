@@ -5,3 +5,7 @@ export * from './full-pull-tracker';
 export * from './mapping/mapping.types';
 export { AttributeMapper, toIsoDateTime, type MapperOptions } from './mapping/attribute-mapper';
 export { jsonSourceView, readPath } from './mapping/source-view';
+export * from './ldap/ldap-connector.config';
+export { LdapConnector } from './ldap/ldap-connector';
+export { escapeFilterValue, equalityFilter, toGeneralizedTime } from './ldap/ldap-filter';
+export { formatGuid, normaliseDn } from './ldap/ldap-values';
