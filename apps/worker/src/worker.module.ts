@@ -6,7 +6,9 @@ import { loggerOptions } from '@hub/observability';
 import { PersistenceModule } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
 import { SecretsModule } from '@hub/secrets';
+import { ResourceChangedHandler } from './handlers/resource-changed.handler';
 import { WorkerPingHandler } from './handlers/worker-ping.handler';
+import { OutboxRelay } from './outbox/outbox-relay.service';
 import { JobRunner } from './job-runner.service';
 
 /** The worker: BullMQ processors and job schedulers, no HTTP controllers. */
@@ -23,7 +25,7 @@ export class WorkerModule {
         SecretsModule,
         QueueModule.forRoot(),
       ],
-      providers: [JobRunner, WorkerPingHandler],
+      providers: [JobRunner, OutboxRelay, WorkerPingHandler, ResourceChangedHandler],
     };
   }
 }

@@ -108,4 +108,23 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   HUB_DATA_DIR?: string;
+
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  OUTBOX_RELAY?: boolean;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  OUTBOX_POLL_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  OUTBOX_BATCH_SIZE?: number;
 }

@@ -8,6 +8,7 @@ export interface HubConfig {
   /** 32-byte key for secrets at rest (AES-256-GCM); absent only where nothing is encrypted yet. */
   secretsKey: Buffer | undefined;
   worker: { queues: string[] | 'all'; concurrency: number; shutdownGraceMs: number; lockMs: number };
+  outbox: { relay: boolean; pollMs: number; batchSize: number };
 }
 
 export const HUB_CONFIG = Symbol('HUB_CONFIG');

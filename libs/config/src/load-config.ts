@@ -58,6 +58,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       shutdownGraceMs: vars.SHUTDOWN_GRACE_MS ?? 25_000,
       lockMs: vars.JOB_LOCK_MS ?? 30_000,
     },
+    outbox: {
+      relay: vars.OUTBOX_RELAY ?? true,
+      pollMs: vars.OUTBOX_POLL_MS ?? 1000,
+      batchSize: vars.OUTBOX_BATCH_SIZE ?? 500,
+    },
   };
 }
 

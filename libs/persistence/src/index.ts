@@ -9,3 +9,5 @@ export * from './repositories/api-client.repository';
 export * from './repositories/audit.repository';
 export * from './repositories/worker-ping.repository';
 export * from './repositories/source.repository';
+export * from './repositories/outbox.repository';
+export * from './scim';

@@ -2,11 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
 import { ApiClientRepository } from './repositories/api-client.repository';
 import { AuditRepository } from './repositories/audit.repository';
+import { OutboxRepository } from './repositories/outbox.repository';
 import { SourceRepository } from './repositories/source.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { WorkerPingRepository } from './repositories/worker-ping.repository';
 
-const repositories = [TenantRepository, ApiClientRepository, AuditRepository, WorkerPingRepository, SourceRepository];
+const repositories = [TenantRepository, ApiClientRepository, AuditRepository, WorkerPingRepository, SourceRepository, OutboxRepository];
 
 /** Needs HUB_CONFIG from the importing app's ConfigModule. */
 @Global()

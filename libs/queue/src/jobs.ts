@@ -17,11 +17,23 @@ export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 export const JobName = {
   /** Operator round-trip through Redis and a worker, recorded in Postgres. */
   WorkerPing: 'system.worker-ping',
+  /** A golden-record version committed (relayed from the outbox): fan out to its consumers. */
+  ResourceChanged: 'events.resource-changed',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 export interface JobPayloads {
   [JobName.WorkerPing]: { v: 1; tenantId: string; pingId: string };
+  [JobName.ResourceChanged]: {
+    v: 1;
+    tenantId: string;
+    resourceType: string;
+    resourceId: string;
+    version: number;
+    kind: string;
+    /** Outbox sequence (as a string: bigint does not survive JSON). */
+    seq: string;
+  };
 }
 
 export type JobOf<N extends JobName> = { name: N; data: JobPayloads[N] };
@@ -29,6 +41,7 @@ export type AnyJob = { [N in JobName]: JobOf<N> }[JobName];
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.WorkerPing]: QueueName.System,
+  [JobName.ResourceChanged]: QueueName.Events,
 };
 
 export interface JobOptions {

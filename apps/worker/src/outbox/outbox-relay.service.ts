@@ -1,0 +1,108 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import pg from 'pg';
+import { HUB_CONFIG, type HubConfig } from '@hub/config';
+import { OutboxRepository, type OutboxEventRecord } from '@hub/persistence';
+import { JobName, JobQueue } from '@hub/queue';
+
+/**
+ * Moves committed changes from the Postgres outbox to BullMQ. Woken by NOTIFY at commit (see the
+ * outbox_notify migration) and by a poll as a fallback; several relays may run (rows are locked
+ * with SKIP LOCKED). Delivery is at-least-once: the job id is the outbox sequence, so a batch
+ * published twice (crash before commit) does not create duplicate jobs while the first exists,
+ * and consumers are level-triggered anyway.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private listener: pg.Client | undefined;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly outbox: OutboxRepository,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.outbox.relay) return;
+    this.running = true;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Relays until the outbox is empty; returns how many rows it moved. */
+  async drain(): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const n = await this.outbox.relayBatch(this.config.outbox.batchSize, (events) => this.publish(events));
+      moved += n;
+      if (n < this.config.outbox.batchSize || !this.running) return moved;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const moved = await this.drain();
+        if (moved) this.logger.debug({ moved }, 'outbox relayed');
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'outbox relay failed; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.config.outbox.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private async publish(events: OutboxEventRecord[]): Promise<void> {
+    await Promise.all(
+      events.map((e) =>
+        this.jobs.enqueue(
+          JobName.ResourceChanged,
+          {
+            v: 1,
+            tenantId: e.tenantId,
+            resourceType: e.resourceType,
+            resourceId: e.resourceId,
+            version: e.version,
+            kind: e.kind,
+            seq: e.seq.toString(),
+          },
+          { jobId: `chg-${e.seq}` },
+        ),
+      ),
+    );
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.config.database.url });
+    client.on('notification', () => this.wake?.());
+    client.on('error', (error) => {
+      // Polling carries on; the next start listens again.
+      this.logger.warn({ err: error.message }, 'outbox listener lost its connection; polling');
+      this.listener = undefined;
+    });
+    await client.connect();
+    await client.query('LISTEN hub_outbox');
+    this.listener = client;
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma.service';
+import { asTenantId, type TenantId } from '../tenant-id';
+
+export interface OutboxEventRecord {
+  seq: bigint;
+  tenantId: TenantId;
+  resourceType: string;
+  resourceId: string;
+  version: number;
+  kind: string;
+}
+
+/** The relay's side of the transactional outbox (writers insert rows in their own transactions). */
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Locks the oldest unrelayed rows (other relays skip them), hands them to `publish`, and marks
+   * them relayed in the same transaction. If publishing fails or the process dies before the
+   * commit, the rows stay unrelayed and are published again: at-least-once, in sequence order.
+   */
+  async relayBatch(limit: number, publish: (events: OutboxEventRecord[]) => Promise<void>): Promise<number> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<
+          Array<{
+            seq: bigint;
+            tenant_id: string;
+            resource_type: string;
+            resource_id: string;
+            version: number;
+            kind: string;
+          }>
+        >`SELECT seq, tenant_id, resource_type, resource_id, version, kind FROM outbox
+          WHERE relayed_at IS NULL ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return 0;
+        await publish(
+          rows.map((r) => ({
+            seq: r.seq,
+            tenantId: asTenantId(r.tenant_id),
+            resourceType: r.resource_type,
+            resourceId: r.resource_id,
+            version: r.version,
+            kind: r.kind,
+          })),
+        );
+        const seqs = rows.map((r) => r.seq);
+        await tx.$executeRaw`UPDATE outbox SET relayed_at = now() WHERE seq = ANY(${seqs}::bigint[])`;
+        return rows.length;
+      },
+      { timeout: 60_000 },
+    );
+  }
+
+  async pendingCount(): Promise<number> {
+    const [row] = await this.prisma.$queryRaw<
+      Array<{ n: bigint }>
+    >`SELECT count(*) AS n FROM outbox WHERE relayed_at IS NULL`;
+    return Number(row?.n ?? 0);
+  }
+}
