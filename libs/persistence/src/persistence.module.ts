@@ -7,7 +7,14 @@ import { SourceRepository } from './repositories/source.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { WorkerPingRepository } from './repositories/worker-ping.repository';
 
-const repositories = [TenantRepository, ApiClientRepository, AuditRepository, WorkerPingRepository, SourceRepository, OutboxRepository];
+const repositories = [
+  TenantRepository,
+  ApiClientRepository,
+  AuditRepository,
+  WorkerPingRepository,
+  SourceRepository,
+  OutboxRepository,
+];
 
 /** Needs HUB_CONFIG from the importing app's ConfigModule. */
 @Global()
