@@ -9,3 +9,6 @@ export * from './ldap/ldap-connector.config';
 export { LdapConnector } from './ldap/ldap-connector';
 export { escapeFilterValue, equalityFilter, toGeneralizedTime } from './ldap/ldap-filter';
 export { formatGuid, normaliseDn } from './ldap/ldap-values';
+export * from './rest/rest-connector.config';
+export { RestConnector, toConnectorError } from './rest/rest-connector';
+export { nextLink } from './rest/link-header';
