@@ -9,6 +9,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
+import { ScimModule } from './scim/scim.module';
 
 @Module({})
 export class ApiModule {
@@ -23,6 +24,7 @@ export class ApiModule {
         QueueModule.forRoot(),
         AuthModule,
         AdminModule,
+        ScimModule,
       ],
       controllers: [HealthController],
       providers: [ReadinessService],

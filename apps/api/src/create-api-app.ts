@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { HubConfig } from '@hub/config';
 import { FrameworkLogFilter, requestIdMiddleware } from '@hub/observability';
 import { ApiModule } from './api.module';
-import { AdminErrorFilter } from './common/admin-error.filter';
+import { ApiErrorFilter } from './scim/scim-error.filter';
 
 export interface AppOptions {
   /** Off when several apps share one process (embedded mode): that process handles signals itself. */
@@ -32,7 +32,8 @@ export async function createApiApp(config: HubConfig, options: AppOptions = {}):
     limit,
     type: ['application/json', 'application/scim+json', 'application/*+json'],
   });
-  app.useGlobalFilters(new AdminErrorFilter());
+  // SCIM routes answer with SCIM error bodies, every other route with the admin JSON shape.
+  app.useGlobalFilters(new ApiErrorFilter());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -10,3 +10,4 @@ export * from './repositories/audit.repository';
 export * from './repositories/worker-ping.repository';
 export * from './repositories/source.repository';
 export * from './repositories/outbox.repository';
+export * from './scim';

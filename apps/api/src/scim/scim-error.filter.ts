@@ -1,0 +1,85 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { ERROR_URN, ScimError, UniquenessError, type ScimErrorJson } from '@hub/scim';
+import { UniqueKeyTakenError } from '@hub/persistence';
+import { AdminErrorFilter } from '../common/admin-error.filter';
+import { RateLimitedError } from './scim-errors';
+import { SCIM_BASE_PATH, SCIM_CONTENT_TYPE } from './scim-constants';
+
+/** True for requests to the SCIM server (their errors are SCIM error bodies). */
+export function isScimRequest(req: Pick<Request, 'path' | 'url'>): boolean {
+  const path = (req.path ?? req.url ?? '').toLowerCase();
+  return path === SCIM_BASE_PATH.toLowerCase() || path.startsWith(`${SCIM_BASE_PATH.toLowerCase()}/`);
+}
+
+/**
+ * The API's one global filter: SCIM requests get RFC 7644 §3.12 error bodies
+ * (`application/scim+json`, `status` as a string, `scimType`, `detail`), everything else the admin
+ * JSON shape. Covers what never reaches a controller too: 401/403 from the guard, 404 for unknown
+ * routes, body-parser 400/413/415. Never a stack trace.
+ */
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly admin = new AdminErrorFilter();
+  private readonly logger = new Logger('ScimErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request & { id?: string }>();
+    if (!isScimRequest(req)) return this.admin.catch(exception, host);
+    const res = http.getResponse<Response>();
+    const error = toScimErrorBody(exception);
+    if (error.status >= 500) {
+      const errorId = randomUUID();
+      this.logger.error({ errorId, requestId: req.id, err: exception }, 'unhandled SCIM error');
+      if (process.env.SCIM_DEBUG) console.error(exception);
+      error.body.detail = `An unexpected error occurred; quote error id ${errorId} when reporting it`;
+    }
+    if (res.headersSent) return;
+    if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    if (exception instanceof RateLimitedError)
+      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    res.status(error.status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
+    res.end(JSON.stringify(error.body));
+  }
+}
+
+export function toScimErrorBody(exception: unknown): { status: number; body: ScimErrorJson } {
+  if (exception instanceof UniqueKeyTakenError) exception = new UniquenessError('userName is already taken');
+  if (exception instanceof ScimError) return { status: exception.status, body: exception.toJSON() };
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'object' &&
+      response !== null &&
+      typeof (response as { message?: unknown }).message === 'string'
+        ? (response as { message: string }).message
+        : exception.message;
+    return { status, body: errorJson(status, undefined, status === 404 ? 'No such SCIM endpoint' : message) };
+  }
+  // body-parser errors carry a status (400 bad JSON, 413 too large, 415 charset).
+  const status = (exception as { status?: unknown })?.status;
+  const type = (exception as { type?: unknown })?.type;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413)
+      return {
+        status,
+        body: errorJson(413, undefined, 'The request body is larger than this server accepts'),
+      };
+    if (type === 'entity.parse.failed')
+      return { status: 400, body: errorJson(400, 'invalidSyntax', 'The request body is not valid JSON') };
+    return { status, body: errorJson(status, undefined, 'The request body could not be read') };
+  }
+  return { status: 500, body: errorJson(500, undefined, 'Internal server error') };
+}
+
+function errorJson(status: number, scimType: ScimErrorJson['scimType'], detail: string): ScimErrorJson {
+  return {
+    schemas: [ERROR_URN],
+    status: String(status),
+    ...(scimType ? { scimType } : {}),
+    detail,
+  };
+}

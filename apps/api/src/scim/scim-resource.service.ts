@@ -1,0 +1,559 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  InvalidValueError,
+  LIST_RESPONSE_URN,
+  NotFoundError,
+  UniquenessError,
+  assertIfMatch,
+  ifNoneMatchPasses,
+  parseFilter,
+  patchResource,
+  validateFilter,
+  validateResource,
+  type PatchDialect,
+  type ProjectionOptions,
+  type ResourceTypeSchemas,
+  type SchemaRegistry,
+} from '@hub/scim';
+import { HUB_CONFIG, type HubConfig } from '@hub/config';
+import type { Principal } from '@hub/auth';
+import {
+  INBOUND_WRITE_GATEWAY,
+  InboundSourceRepository,
+  ScimResourceRepository,
+  SqlParams,
+  TENANT_PARAM,
+  TYPE_PARAM,
+  UniqueKeyTakenError,
+  asTenantId,
+  filterToSql,
+  resolveSortAttribute,
+  sortKeySql,
+  type FilterSqlContext,
+  type GoldenRecord,
+  type InboundWriteGateway,
+  type ListQuery,
+  type ListedRecord,
+  type SourceView,
+  type TenantId,
+  type WriteContext,
+} from '@hub/persistence';
+import { ScimSchemaService } from './scim-schema.service';
+import { SCIM_BASE_PATH } from './scim-constants';
+import {
+  etagOf,
+  resourceLocation,
+  toRepresentation,
+  wantsGroups,
+  type Locations,
+} from './scim-representation';
+import {
+  cursorTextOf,
+  decodeCursor,
+  encodeCursor,
+  queryFingerprint,
+  type ListRequest,
+} from './scim-list-query';
+import { normaliseResourceBody } from './scim-dialect';
+
+/** The authenticated caller of one SCIM request. */
+export interface ScimCaller {
+  principal: Principal;
+  requestId?: string;
+  /** Audit label of the entry point. */
+  channel?: string;
+  /** Writes go to this source instead of the client's (self-service /Me). */
+  sourceId?: string;
+}
+
+export interface ScimResult {
+  status: number;
+  body?: Record<string, unknown>;
+  etag?: string;
+  location?: string;
+  id?: string;
+}
+
+export interface WriteOptions extends ProjectionOptions {
+  ifMatch?: string;
+  /** Checks the change before it is written (self-service attribute policy). */
+  approve?(before: SourceView, after: SourceView, view: ResourceTypeSchemas): void;
+}
+
+/** Pairs of an attribute that holds members (Group.members) and the attribute it is derived into. */
+const MEMBERS = 'members';
+
+/**
+ * The inbound SCIM server's resource operations, shared by the HTTP routes, /Me and /Bulk.
+ * Reads go to ScimResourceRepository (filter, sort, pagination in SQL); writes become the
+ * calling source's assertion through the InboundWriteGateway.
+ */
+@Injectable()
+export class ScimResourceService {
+  readonly locations: Locations;
+
+  constructor(
+    @Inject(HUB_CONFIG) config: HubConfig,
+    @Inject(INBOUND_WRITE_GATEWAY) private readonly gateway: InboundWriteGateway,
+    private readonly resources: ScimResourceRepository,
+    private readonly sources: InboundSourceRepository,
+    private readonly schemas: ScimSchemaService,
+  ) {
+    this.locations = { base: `${config.http.publicBaseUrl}${SCIM_BASE_PATH}` };
+  }
+
+  async registry(caller: ScimCaller): Promise<SchemaRegistry> {
+    return this.schemas.registry(asTenantId(caller.principal.tenantId));
+  }
+
+  /** The resource type served at `/{endpoint}` (404 when none). */
+  async typeAt(
+    caller: ScimCaller,
+    endpoint: string,
+  ): Promise<{ registry: SchemaRegistry; view: ResourceTypeSchemas }> {
+    const registry = await this.registry(caller);
+    return { registry, view: registry.resourceTypeByEndpoint(`/${endpoint}`) };
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
+
+  async get(
+    caller: ScimCaller,
+    endpoint: string,
+    id: string,
+    options: ProjectionOptions & { ifNoneMatch?: string },
+  ): Promise<ScimResult> {
+    const { registry, view } = await this.typeAt(caller, endpoint);
+    const tenantId = asTenantId(caller.principal.tenantId);
+    const sourceId = await this.readerSource(caller);
+    const record = await this.resources.get(tenantId, view.name, id, sourceId);
+    if (!record) throw new NotFoundError(`${view.name} ${id} not found`);
+    const etag = etagOf(record);
+    const location = resourceLocation(this.locations, view, record.id);
+    if (!ifNoneMatchPasses(options.ifNoneMatch, record.version)) return { status: 304, etag, location };
+    const body = await this.represent(tenantId, record, view, registry, options);
+    return { status: 200, body, etag, location, id: record.id };
+  }
+
+  /** RFC 7644 §3.4.2 (GET) and §3.4.3 (POST /.search); `endpoint` undefined searches every type. */
+  async list(
+    caller: ScimCaller,
+    endpoint: string | undefined,
+    request: ListRequest,
+  ): Promise<Record<string, unknown>> {
+    const registry = await this.registry(caller);
+    const tenantId = asTenantId(caller.principal.tenantId);
+    const sourceId = await this.readerSource(caller);
+    const views = endpoint
+      ? [registry.resourceTypeByEndpoint(`/${endpoint}`)]
+      : registry.listResourceTypes().map((t) => registry.resourceType(t.name));
+    const params = new SqlParams([tenantId, views.length === 1 ? views[0]!.name : views.map((v) => v.name)]);
+    const root = !endpoint;
+    const where = this.whereClause(request, views, params, sourceId, root);
+    // count() runs the filter alone: PostgreSQL refuses parameters a statement does not use.
+    const countParams = new SqlParams(params.values);
+    const sort = request.sortBy ? this.sortClause(request, views, params, sourceId, root) : undefined;
+    const scope = endpoint ? endpoint.toLowerCase() : '/';
+    const base: Omit<ListQuery, 'limit'> = {
+      params,
+      where,
+      ...(sort ? { sort } : {}),
+      sourceId,
+    };
+    const totalResults = await this.resources.count({ params: countParams, where }, root);
+    const page = request.pagination;
+    let rows: ListedRecord[] = [];
+    const extra: Record<string, unknown> = {};
+    if (page.mode === 'index') {
+      if (page.count > 0 && page.startIndex <= totalResults)
+        rows = await this.resources.list({ ...base, limit: page.count, offset: page.startIndex - 1 }, root);
+    } else {
+      const fingerprint = queryFingerprint(scope, request);
+      const position = decodeCursor(cursorTextOf(request), fingerprint);
+      // One row more than asked tells whether another page exists in the walking direction.
+      const fetched = await this.resources.list(
+        { ...base, limit: page.count + 1, ...(position ? { keyset: position } : {}) },
+        root,
+      );
+      const more = fetched.length > page.count;
+      rows = position?.before
+        ? fetched.slice(fetched.length > page.count ? 1 : 0)
+        : fetched.slice(0, page.count);
+      const first = rows[0];
+      const last = rows[rows.length - 1];
+      const hasNext = position?.before ? true : more;
+      const hasPrevious = position ? (position.before ? more : true) : false;
+      if (last && hasNext)
+        extra.nextCursor = encodeCursor(fingerprint, { key: last.sortKey, id: last.id, before: false });
+      if (first && hasPrevious)
+        extra.previousCursor = encodeCursor(fingerprint, { key: first.sortKey, id: first.id, before: true });
+    }
+    const byType = new Map(views.map((v) => [v.name, v]));
+    const options: ProjectionOptions = {
+      ...(request.attributes ? { attributes: request.attributes } : {}),
+      ...(request.excludedAttributes ? { excludedAttributes: request.excludedAttributes } : {}),
+    };
+    const needGroups = rows.filter((r) => wantsGroups(byType.get(r.resourceType)!, options)).map((r) => r.id);
+    const groups = await this.resources.groupsOf(tenantId, needGroups);
+    const resources = rows.map((r) =>
+      toRepresentation(r, byType.get(r.resourceType)!, registry, this.locations, {
+        ...options,
+        groups: groups.get(r.id) ?? [],
+      }),
+    );
+    return {
+      schemas: [LIST_RESPONSE_URN],
+      totalResults,
+      itemsPerPage: resources.length,
+      ...(page.mode === 'index' ? { startIndex: page.startIndex } : {}),
+      ...extra,
+      Resources: resources,
+    };
+  }
+
+  private filterContext(
+    view: ResourceTypeSchemas,
+    params: SqlParams,
+    sourceId: string | null,
+    typeParam: string,
+  ): FilterSqlContext {
+    const groups = view.findAttribute(view.core, 'groups');
+    return {
+      alias: 'r',
+      params,
+      tenantParam: TENANT_PARAM,
+      typeParam,
+      resourceType: view.name,
+      sourceId,
+      ...(view.name === 'User' ? { nameKeyAttribute: 'userName' } : {}),
+      derivedGroups: groups?.mutability === 'readOnly',
+      locationBase: `${this.locations.base}/`,
+      endpoint: view.resourceType.endpoint.replace(/^\//, ''),
+    };
+  }
+
+  private whereClause(
+    request: ListRequest,
+    views: ResourceTypeSchemas[],
+    params: SqlParams,
+    sourceId: string | null,
+    root: boolean,
+  ): string {
+    if (!request.filter) return 'true';
+    const parsed = parseFilter(request.filter);
+    if (!root)
+      return filterToSql(
+        validateFilter(parsed, views[0]!),
+        this.filterContext(views[0]!, params, sourceId, TYPE_PARAM),
+      );
+    // Root search: the filter applies to each type it is valid for (RFC 7644 §3.4.2.1).
+    const clauses: string[] = [];
+    let firstError: unknown;
+    for (const view of views) {
+      let validated;
+      try {
+        validated = validateFilter(parsed, view);
+      } catch (error) {
+        firstError ??= error;
+        continue;
+      }
+      const typeParam = params.add(view.name, 'text');
+      clauses.push(
+        `(r.resource_type = ${typeParam} AND ${filterToSql(validated, this.filterContext(view, params, sourceId, typeParam))})`,
+      );
+    }
+    if (clauses.length === 0) throw firstError;
+    return clauses.join(' OR ');
+  }
+
+  private sortClause(
+    request: ListRequest,
+    views: ResourceTypeSchemas[],
+    params: SqlParams,
+    sourceId: string | null,
+    root: boolean,
+  ): ListQuery['sort'] {
+    const view = views[0]!;
+    const sort = resolveSortAttribute(request.sortBy!, view);
+    if (root && (sort.extension || !['id', 'externalId', 'meta'].includes(sort.attribute)))
+      throw new InvalidValueError('A search across resource types can sort by id, externalId or meta only');
+    const key = sortKeySql(
+      sort,
+      this.filterContext(view, params, sourceId, root ? 'r.resource_type' : TYPE_PARAM),
+    );
+    return { ...key, descending: request.sortOrder === 'descending' };
+  }
+
+  // --- writes ------------------------------------------------------------------------------------
+
+  async create(
+    caller: ScimCaller,
+    endpoint: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<ScimResult> {
+    const { registry, view } = await this.typeAt(caller, endpoint);
+    const tenantId = asTenantId(caller.principal.tenantId);
+    const dialect = this.dialect(caller);
+    const validated = validateResource(normaliseResourceBody(body, view, dialect), view, {
+      context: 'create',
+    });
+    const sourceView = splitView(validated, view);
+    await this.resolveMembers(tenantId, sourceView, undefined);
+    const ctx = await this.writeContext(caller);
+    let record: GoldenRecord;
+    try {
+      record = await this.gateway.create(ctx, {
+        resourceType: view.name,
+        view: sourceView,
+        nameKey: nameKeyOf(view, sourceView),
+      });
+    } catch (error) {
+      throw mapWriteError(error, view);
+    }
+    return this.written(201, tenantId, record, view, registry, options);
+  }
+
+  async replace(
+    caller: ScimCaller,
+    endpoint: string,
+    id: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<ScimResult> {
+    const { registry, view } = await this.typeAt(caller, endpoint);
+    const tenantId = asTenantId(caller.principal.tenantId);
+    const dialect = this.dialect(caller);
+    const normalised = normaliseResourceBody(body, view, dialect);
+    const ctx = await this.writeContext(caller);
+    const record = await this.gateway
+      .update(ctx, {
+        resourceType: view.name,
+        id,
+        kind: 'replace',
+        change: async (current) => {
+          assertIfMatch(options.ifMatch, current.version);
+          const existing = {
+            ...current.attributes,
+            ...(current.externalId !== null ? { externalId: current.externalId } : {}),
+          };
+          const validated = validateResource(normalised, view, { context: 'replace', existing });
+          const next = splitView(validated, view);
+          await this.resolveMembers(tenantId, next, current);
+          options.approve?.(viewOf(current), next, view);
+          return { view: next, nameKey: nameKeyOf(view, next) };
+        },
+      })
+      .catch((error: unknown) => {
+        throw mapWriteError(error, view);
+      });
+    if (!record) throw notFound(view, id, options.ifMatch);
+    return this.written(200, tenantId, record, view, registry, options);
+  }
+
+  async patch(
+    caller: ScimCaller,
+    endpoint: string,
+    id: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<ScimResult> {
+    const { registry, view } = await this.typeAt(caller, endpoint);
+    const tenantId = asTenantId(caller.principal.tenantId);
+    const dialect = this.dialect(caller);
+    const ctx = await this.writeContext(caller);
+    const record = await this.gateway
+      .update(ctx, {
+        resourceType: view.name,
+        id,
+        kind: 'patch',
+        request: body,
+        change: async (current) => {
+          assertIfMatch(options.ifMatch, current.version);
+          const resource = {
+            ...current.attributes,
+            id: current.id,
+            ...(current.externalId !== null ? { externalId: current.externalId } : {}),
+          };
+          const patched = patchResource(resource, body, view, { dialect });
+          const next = splitView(patched, view);
+          await this.resolveMembers(tenantId, next, current);
+          options.approve?.(viewOf(current), next, view);
+          return { view: next, nameKey: nameKeyOf(view, next) };
+        },
+      })
+      .catch((error: unknown) => {
+        throw mapWriteError(error, view);
+      });
+    if (!record) throw notFound(view, id, options.ifMatch);
+    return this.written(200, tenantId, record, view, registry, options);
+  }
+
+  async delete(
+    caller: ScimCaller,
+    endpoint: string,
+    id: string,
+    options: { ifMatch?: string } = {},
+  ): Promise<ScimResult> {
+    const { view } = await this.typeAt(caller, endpoint);
+    const ctx = await this.writeContext(caller);
+    const deleted = await this.gateway.delete(ctx, {
+      resourceType: view.name,
+      id,
+      precondition: (current) => assertIfMatch(options.ifMatch, current.version),
+    });
+    if (!deleted) throw notFound(view, id, options.ifMatch);
+    return { status: 204 };
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------
+
+  private async written(
+    status: number,
+    tenantId: TenantId,
+    record: GoldenRecord,
+    view: ResourceTypeSchemas,
+    registry: SchemaRegistry,
+    options: ProjectionOptions,
+  ): Promise<ScimResult> {
+    const body = await this.represent(tenantId, record, view, registry, options);
+    return {
+      status,
+      body,
+      etag: etagOf(record),
+      location: resourceLocation(this.locations, view, record.id),
+      id: record.id,
+    };
+  }
+
+  private async represent(
+    tenantId: TenantId,
+    record: GoldenRecord,
+    view: ResourceTypeSchemas,
+    registry: SchemaRegistry,
+    options: ProjectionOptions,
+  ): Promise<Record<string, unknown>> {
+    const groups = wantsGroups(view, options)
+      ? ((await this.resources.groupsOf(tenantId, [record.id])).get(record.id) ?? [])
+      : [];
+    return toRepresentation(record, view, registry, this.locations, { ...options, groups });
+  }
+
+  /**
+   * Members are stored as `{value, type, display}`: each new value must be a resource of the
+   * tenant (400 otherwise), `type` is what it is, `display` its name now; `$ref` is added on read.
+   */
+  private async resolveMembers(
+    tenantId: TenantId,
+    next: SourceView,
+    current: GoldenRecord | undefined,
+  ): Promise<void> {
+    const members = next.attributes[MEMBERS];
+    if (!Array.isArray(members)) return;
+    const known = new Map<string, Record<string, unknown>>();
+    const previous = current?.attributes[MEMBERS];
+    if (Array.isArray(previous))
+      for (const m of previous as Array<Record<string, unknown>>)
+        if (typeof m?.value === 'string') known.set(m.value, m);
+    const wanted = [
+      ...new Set(
+        (members as Array<Record<string, unknown>>)
+          .map((m) => m?.value)
+          .filter((v): v is string => typeof v === 'string'),
+      ),
+    ];
+    const unknown = wanted.filter((v) => !known.has(v));
+    const found = new Map((await this.resources.findMembers(tenantId, unknown)).map((m) => [m.id, m]));
+    const missing = unknown.filter((v) => !found.has(v));
+    if (missing.length > 0)
+      throw new InvalidValueError(
+        `members: no resource with id ${missing
+          .slice(0, 5)
+          .map((v) => `"${v}"`)
+          .join(', ')}`,
+      );
+    if (current && wanted.includes(current.id))
+      throw new InvalidValueError('A group cannot be a member of itself');
+    next.attributes[MEMBERS] = wanted.map((value) => {
+      const prior = known.get(value);
+      if (prior) return prior;
+      const m = found.get(value)!;
+      return { value, type: m.resourceType, ...(m.display !== null ? { display: m.display } : {}) };
+    });
+  }
+
+  private dialect(caller: ScimCaller): PatchDialect {
+    const d = caller.principal.dialect;
+    return d === 'entra' || d === 'okta' ? d : 'rfc';
+  }
+
+  private async readerSource(caller: ScimCaller): Promise<string | null> {
+    if (caller.sourceId) return caller.sourceId;
+    const p = caller.principal;
+    return this.sources.forReader(asTenantId(p.tenantId), p.clientId, p.sourceId);
+  }
+
+  private async writeContext(caller: ScimCaller): Promise<WriteContext> {
+    const p = caller.principal;
+    const tenantId = asTenantId(p.tenantId);
+    return {
+      tenantId,
+      sourceId: caller.sourceId ?? (await this.sources.forWriter(tenantId, p.clientId, p.sourceId)),
+      actor: { type: 'api_client', id: p.clientId },
+      requestId: caller.requestId ?? null,
+      channel: caller.channel ?? 'scim',
+    };
+  }
+}
+
+/** Splits a validated resource into stored attributes and the source's externalId; drops write-only values. */
+function splitView(resource: Record<string, unknown>, view: ResourceTypeSchemas): SourceView {
+  const attributes: Record<string, unknown> = {};
+  let externalId: string | null = null;
+  for (const [key, value] of Object.entries(resource)) {
+    if (key === 'externalId') {
+      externalId = typeof value === 'string' ? value : null;
+      continue;
+    }
+    if (key === 'id' || key === 'meta') continue;
+    const ext = key.includes(':') ? view.findSchema(key) : undefined;
+    if (ext?.extension && value && typeof value === 'object' && !Array.isArray(value)) {
+      const kept: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (view.findAttribute(ext, k)?.mutability === 'writeOnly') continue;
+        kept[k] = v;
+      }
+      attributes[key] = kept;
+      continue;
+    }
+    const attr = view.findAttribute(view.core, key);
+    // Passwords and other write-only values are not stored (ADR 0301: no target consumes them yet).
+    if (attr?.mutability === 'writeOnly') continue;
+    if (attr?.mutability === 'readOnly' && key !== 'schemas') continue;
+    attributes[key] = value;
+  }
+  return { attributes, externalId };
+}
+
+function viewOf(record: GoldenRecord): SourceView {
+  return { attributes: record.attributes, externalId: record.externalId };
+}
+
+function nameKeyOf(view: ResourceTypeSchemas, sourceView: SourceView): string | null {
+  if (view.name !== 'User') return null;
+  const userName = sourceView.attributes.userName;
+  return typeof userName === 'string' ? userName.toLowerCase() : null;
+}
+
+function mapWriteError(error: unknown, view: ResourceTypeSchemas): unknown {
+  if (error instanceof UniqueKeyTakenError)
+    return new UniquenessError(
+      `${view.name === 'User' ? 'userName' : 'A unique attribute'} is already taken in this tenant`,
+    );
+  return error;
+}
+
+/** A missing resource is 404 whatever the preconditions say (clients act on 404, not 412). */
+function notFound(view: ResourceTypeSchemas, id: string, _ifMatch: string | undefined): Error {
+  return new NotFoundError(`${view.name} ${id} not found`);
+}

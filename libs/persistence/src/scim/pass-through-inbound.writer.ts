@@ -1,0 +1,350 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson } from '../audit-hash';
+import type { Db } from '../db';
+import { PrismaService } from '../prisma.service';
+import { AuditRepository } from '../repositories/audit.repository';
+import type { TenantId } from '../tenant-id';
+import {
+  UniqueKeyTakenError,
+  type CreateAssertion,
+  type DeleteAssertion,
+  type GoldenRecord,
+  type InboundWriteGateway,
+  type SourceView,
+  type UpdateAssertion,
+  type WriteContext,
+} from './inbound-write.types';
+import { isUuid } from './scim-resource.repository';
+
+/** Interactive transactions wait for a pooled connection under load instead of failing after 2 s. */
+const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+/** Audit detail values larger than this are summarised (a 10 000-member group stays readable). */
+const MAX_AUDIT_VALUE_CHARS = 2_000;
+
+interface LockedRow {
+  id: string;
+  resource_type: string;
+  attributes: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  external_id: string | null;
+}
+
+/**
+ * The gateway until the aggregation engine exists: the golden record is the calling source's
+ * view. Each write is one transaction: contribution (source_key = hub id, the client's
+ * externalId), golden record (version + 1), one outbox row per committed version, audit row.
+ */
+@Injectable()
+export class PassThroughInboundWriter implements InboundWriteGateway {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async create(ctx: WriteContext, assertion: CreateAssertion): Promise<GoldenRecord> {
+    const id = randomUUID();
+    return this.transaction(async (tx) => {
+      const inserted = await tx.$queryRawUnsafe<Array<{ created_at: Date; updated_at: Date }>>(
+        `INSERT INTO resources (id, tenant_id, resource_type, attributes, version, name_key, created_at, updated_at)
+         VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 1, $5, now(), now())
+         ON CONFLICT (tenant_id, resource_type, name_key) DO NOTHING
+         RETURNING created_at, updated_at`,
+        id,
+        ctx.tenantId,
+        assertion.resourceType,
+        JSON.stringify(assertion.view.attributes),
+        assertion.nameKey,
+      );
+      if (inserted.length === 0) throw new UniqueKeyTakenError(assertion.resourceType);
+      await this.saveContribution(tx, ctx, assertion.resourceType, id, assertion.view);
+      await this.outbox(tx, ctx.tenantId, assertion.resourceType, id, 1, 'created');
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action: `scim.${assertion.resourceType}.created`,
+          resourceType: assertion.resourceType,
+          resourceId: id,
+          requestId: ctx.requestId ?? null,
+          detail: {
+            channel: ctx.channel,
+            version: 1,
+            changed: summarise(diff({}, assertion.view.attributes)),
+            ...(assertion.view.externalId !== null ? { externalId: assertion.view.externalId } : {}),
+          },
+        },
+        tx,
+      );
+      return {
+        id,
+        resourceType: assertion.resourceType,
+        attributes: assertion.view.attributes,
+        externalId: assertion.view.externalId,
+        version: 1,
+        createdAt: inserted[0]!.created_at,
+        updatedAt: inserted[0]!.updated_at,
+      };
+    });
+  }
+
+  async update(ctx: WriteContext, assertion: UpdateAssertion): Promise<GoldenRecord | null> {
+    if (!isUuid(assertion.id)) return null;
+    return this.transaction(async (tx) => {
+      const current = await this.lock(tx, ctx, assertion.resourceType, assertion.id);
+      if (!current) return null;
+      const { view, nameKey } = await assertion.change(current);
+      const changed = diff(current.attributes, view.attributes);
+      const externalIdChanged = view.externalId !== current.externalId;
+      // An identical assertion is not a new version: nothing to push, nothing to audit.
+      if (Object.keys(changed).length === 0 && !externalIdChanged) return current;
+      if (Object.keys(changed).length > 0) {
+        if (nameKey !== null) {
+          const taken = await tx.$queryRawUnsafe<unknown[]>(
+            `SELECT 1 FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2 AND name_key = $3 AND id <> $4::uuid`,
+            ctx.tenantId,
+            assertion.resourceType,
+            nameKey,
+            assertion.id,
+          );
+          if (taken.length > 0) throw new UniqueKeyTakenError(assertion.resourceType);
+        }
+        const updated = await tx.$queryRawUnsafe<Array<{ version: number; updated_at: Date }>>(
+          `UPDATE resources SET attributes = $1::jsonb, name_key = $2, version = version + 1, updated_at = now()
+           WHERE id = $3::uuid RETURNING version, updated_at`,
+          JSON.stringify(view.attributes),
+          nameKey,
+          assertion.id,
+        );
+        current.version = updated[0]!.version;
+        current.updatedAt = updated[0]!.updated_at;
+        await this.outbox(tx, ctx.tenantId, assertion.resourceType, assertion.id, current.version, 'updated');
+      }
+      await this.saveContribution(tx, ctx, assertion.resourceType, assertion.id, view);
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action: `scim.${assertion.resourceType}.${assertion.kind === 'patch' ? 'patched' : 'replaced'}`,
+          resourceType: assertion.resourceType,
+          resourceId: assertion.id,
+          requestId: ctx.requestId ?? null,
+          detail: {
+            channel: ctx.channel,
+            version: current.version,
+            changed: summarise(changed),
+            ...(externalIdChanged ? { externalId: { from: current.externalId, to: view.externalId } } : {}),
+            ...(assertion.request !== undefined ? { request: summariseValue(assertion.request) } : {}),
+          },
+        },
+        tx,
+      );
+      return { ...current, attributes: view.attributes, externalId: view.externalId };
+    });
+  }
+
+  async delete(ctx: WriteContext, assertion: DeleteAssertion): Promise<boolean> {
+    if (!isUuid(assertion.id)) return false;
+    return this.transaction(async (tx) => {
+      const current = await this.lock(tx, ctx, assertion.resourceType, assertion.id);
+      if (!current) return false;
+      assertion.precondition?.(current);
+      await this.removeFromGroups(tx, ctx, assertion.id);
+      await tx.$executeRawUnsafe(
+        `UPDATE contributions SET deleted_at = now(), updated_at = now()
+         WHERE source_id = $1::uuid AND resource_id = $2::uuid AND deleted_at IS NULL`,
+        ctx.sourceId,
+        assertion.id,
+      );
+      await tx.$executeRawUnsafe(`DELETE FROM resources WHERE id = $1::uuid`, assertion.id);
+      await this.outbox(
+        tx,
+        ctx.tenantId,
+        assertion.resourceType,
+        assertion.id,
+        current.version + 1,
+        'deleted',
+      );
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action: `scim.${assertion.resourceType}.deleted`,
+          resourceType: assertion.resourceType,
+          resourceId: assertion.id,
+          requestId: ctx.requestId ?? null,
+          detail: { channel: ctx.channel, version: current.version + 1 },
+        },
+        tx,
+      );
+      return true;
+    });
+  }
+
+  /** Removing a resource removes its memberships: each group changed is a new version. */
+  private async removeFromGroups(tx: Db, ctx: WriteContext, memberId: string): Promise<void> {
+    const groups = await tx.$queryRawUnsafe<Array<{ id: string; version: number }>>(
+      `UPDATE resources g SET
+         attributes = jsonb_set(g.attributes, '{members}', (
+           SELECT COALESCE(jsonb_agg(m), '[]'::jsonb) FROM jsonb_array_elements(g.attributes -> 'members') m
+           WHERE m ->> 'value' IS DISTINCT FROM $3)),
+         version = g.version + 1, updated_at = now()
+       WHERE g.id IN (
+         SELECT id FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2
+           AND attributes @> jsonb_build_object('members', jsonb_build_array(jsonb_build_object('value', $3::text)))
+         ORDER BY id FOR UPDATE)
+       RETURNING g.id, g.version`,
+      ctx.tenantId,
+      'Group',
+      memberId,
+    );
+    for (const g of groups) {
+      await this.outbox(tx, ctx.tenantId, 'Group', g.id, g.version, 'updated');
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action: 'scim.Group.member_removed',
+          resourceType: 'Group',
+          resourceId: g.id,
+          requestId: ctx.requestId ?? null,
+          detail: { channel: ctx.channel, version: g.version, reason: 'member deleted', member: memberId },
+        },
+        tx,
+      );
+    }
+  }
+
+  private async lock(
+    tx: Db,
+    ctx: WriteContext,
+    resourceType: string,
+    id: string,
+  ): Promise<GoldenRecord | null> {
+    const rows = await tx.$queryRawUnsafe<LockedRow[]>(
+      `SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at,
+              (SELECT c.external_id FROM contributions c WHERE c.source_id = $4::uuid AND c.resource_id = r.id
+                 AND c.deleted_at IS NULL LIMIT 1) AS external_id
+       FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid
+       FOR UPDATE OF r`,
+      ctx.tenantId,
+      resourceType,
+      id,
+      ctx.sourceId,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      resourceType: row.resource_type,
+      attributes: row.attributes,
+      externalId: row.external_id,
+      version: row.version,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  private async saveContribution(
+    tx: Db,
+    ctx: WriteContext,
+    resourceType: string,
+    resourceId: string,
+    view: SourceView,
+  ): Promise<void> {
+    const hash = createHash('sha256')
+      .update(canonicalJson({ attributes: view.attributes, externalId: view.externalId }))
+      .digest('hex');
+    await tx.$executeRawUnsafe(
+      `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, external_id, resource_id,
+                                  attributes, hash, asserted_at, created_at, updated_at)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $9::uuid, $7::jsonb, $8, now(), now(), now())
+       ON CONFLICT (source_id, resource_type, source_key) DO UPDATE SET
+         external_id = EXCLUDED.external_id, resource_id = EXCLUDED.resource_id, attributes = EXCLUDED.attributes,
+         hash = EXCLUDED.hash, asserted_at = now(), deleted_at = NULL, updated_at = now()`,
+      randomUUID(),
+      ctx.tenantId,
+      ctx.sourceId,
+      resourceType,
+      resourceId,
+      view.externalId,
+      JSON.stringify(view.attributes),
+      hash,
+      resourceId,
+    );
+  }
+
+  private async outbox(
+    tx: Db,
+    tenantId: TenantId,
+    resourceType: string,
+    resourceId: string,
+    version: number,
+    kind: 'created' | 'updated' | 'deleted',
+  ): Promise<void> {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind) VALUES ($1::uuid, $2, $3::uuid, $4, $5)`,
+      tenantId,
+      resourceType,
+      resourceId,
+      version,
+      kind,
+    );
+  }
+
+  private async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.prisma.$transaction((tx) => fn(tx), TX_OPTIONS);
+    } catch (error) {
+      // A concurrent write can still win the unique index between our check and our update.
+      if (
+        !(error instanceof UniqueKeyTakenError) &&
+        /23505|unique constraint/i.test(String((error as Error)?.message))
+      )
+        throw new UniqueKeyTakenError('resource');
+      throw error;
+    }
+  }
+}
+
+/** Top-level attributes that differ, with their old and new values. */
+function diff(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, { from?: unknown; to?: unknown }> {
+  const out: Record<string, { from?: unknown; to?: unknown }> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = before[key];
+    const b = after[key];
+    if (canonicalJson(a) === canonicalJson(b)) continue;
+    out[key] = { ...(a !== undefined ? { from: a } : {}), ...(b !== undefined ? { to: b } : {}) };
+  }
+  return out;
+}
+
+function summarise(changes: Record<string, { from?: unknown; to?: unknown }>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, change] of Object.entries(changes)) {
+    out[key] = {
+      ...('from' in change ? { from: summariseValue(change.from) } : {}),
+      ...('to' in change ? { to: summariseValue(change.to) } : {}),
+    };
+  }
+  return out;
+}
+
+function summariseValue(value: unknown): unknown {
+  const text = JSON.stringify(value) ?? 'null';
+  if (text.length <= MAX_AUDIT_VALUE_CHARS) return value;
+  return { omitted: true, chars: text.length, sha256: createHash('sha256').update(text).digest('hex') };
+}
