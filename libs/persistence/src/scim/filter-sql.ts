@@ -181,7 +181,9 @@ class Translator {
       op === 'eq' &&
       typeof value === 'string'
     ) {
-      return `COALESCE(${r}.name_key = ${p.add(value.toLowerCase(), 'text')}, false)`;
+      // Bare comparison so the unique index (tenant, type, name_key) serves it; userName is
+      // required, so name_key is never NULL for the type that has it.
+      return `(${r}.name_key = ${p.add(value.toLowerCase(), 'text')})`;
     }
     if (
       attr.attribute === 'externalId' &&
