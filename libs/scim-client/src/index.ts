@@ -18,3 +18,12 @@ export {
   type HttpResponse,
   type TlsOptions,
 } from './http/http-client';
+export {
+  ScimClient,
+  type ScimClientOptions,
+  type ListOptions,
+  type ListPage,
+  type WriteOptions,
+} from './scim-client';
+export { parseCapabilities, type ScimCapabilities } from './scim-capabilities';
+export { buildPatch, type BuildPatchOptions } from './patch-builder';

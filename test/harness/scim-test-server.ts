@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  buildListResponse,
+  compileFilter,
+  formatETag,
+  NotFoundError,
+  parseFilter,
+  parsePagination,
+  patchResource,
+  projectResource,
+  renderResourceType,
+  renderSchema,
+  SchemaRegistry,
+  ScimError,
+  SERVICE_PROVIDER_CONFIG_URN,
+  UniquenessError,
+  UnauthorizedError,
+  validateFilter,
+  validateResource,
+  type JsonObject,
+  type PatchDialect,
+  type ResourceTypeSchemas,
+} from '@hub/scim';
+
+/**
+ * A small but honest in-memory SCIM 2.0 service provider on loopback, built on `@hub/scim`:
+ * Users and Groups CRUD, filters (parse → validate → compile), PATCH (`patchResource`, per
+ * dialect), index and cursor paging (RFC 9865), ETags, `/ServiceProviderConfig`,
+ * `/ResourceTypes`, `/Schemas`. Faults are injectable (errors, latency, rate limit) so it serves
+ * as an upstream source and as a downstream target in end-to-end tests.
+ */
+export interface ScimTestServerOptions {
+  /** Required bearer token; none when omitted. */
+  token?: string;
+  /** Advertised and enforced: when false, `filter` is refused with 400 (as some servers do). */
+  filterSupported?: boolean;
+  /** RFC 9865 cursor paging advertised and served. Default true. */
+  cursorPaging?: boolean;
+  /** Largest page served. Default 100. */
+  maxPageSize?: number;
+  patchDialect?: PatchDialect;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+}
+
+export interface InjectedFault {
+  /** How many matching requests fail. */
+  count: number;
+  status: number;
+  body?: unknown;
+  retryAfter?: string;
+  /** Only requests whose method and path match. */
+  match?: { method?: string; path?: RegExp };
+}
+
+export interface ScimTestServer {
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** Direct access to stored resources (for assertions and seeding). */
+  store: Map<'User' | 'Group', Map<string, JsonObject>>;
+  seed(type: 'User' | 'Group', resource: JsonObject, lastModified?: string): JsonObject;
+  failNext(fault: InjectedFault): void;
+  setLatency(ms: number): void;
+  /** At most `requests` per `windowMs`; the rest get 429 with Retry-After (seconds, rounded up). */
+  setRateLimit(limit: { requests: number; windowMs: number } | undefined): void;
+  setOptions(options: Partial<ScimTestServerOptions>): void;
+  close(): Promise<void>;
+}
+
+const SCIM_JSON = 'application/scim+json';
+const ENDPOINTS: Record<string, 'User' | 'Group'> = { users: 'User', groups: 'Group' };
+
+export async function startScimTestServer(initial: ScimTestServerOptions = {}): Promise<ScimTestServer> {
+  let options: ScimTestServerOptions = {
+    filterSupported: true,
+    cursorPaging: true,
+    maxPageSize: 100,
+    ...initial,
+  };
+  const registry = SchemaRegistry.withBuiltIns({ device: false });
+  const store = new Map<'User' | 'Group', Map<string, JsonObject>>([
+    ['User', new Map()],
+    ['Group', new Map()],
+  ]);
+  const requests: RecordedRequest[] = [];
+  const faults: InjectedFault[] = [];
+  let latency = 0;
+  let rateLimit: { requests: number; windowMs: number } | undefined;
+  let windowStart = 0;
+  let windowCount = 0;
+  let version = 0;
+  let baseUrl = '';
+
+  const schemasOf = (type: 'User' | 'Group'): ResourceTypeSchemas => registry.resourceType(type);
+
+  const stamp = (
+    type: 'User' | 'Group',
+    resource: JsonObject,
+    id: string,
+    created?: string,
+    at?: string,
+  ): JsonObject => {
+    const now = at ?? new Date().toISOString();
+    version += 1;
+    return {
+      ...resource,
+      id,
+      meta: {
+        resourceType: type,
+        created: created ?? now,
+        lastModified: now,
+        version: formatETag(version),
+        location: `${baseUrl}/${type}s/${id}`,
+      },
+    };
+  };
+
+  const checkUnique = (type: 'User' | 'Group', resource: JsonObject, id?: string) => {
+    const key = type === 'User' ? 'userName' : 'displayName';
+    const value = String(resource[key] ?? '').toLowerCase();
+    for (const other of store.get(type)!.values()) {
+      if (other.id !== id && String(other[key] ?? '').toLowerCase() === value && type === 'User')
+        throw new UniquenessError(`${key} ${JSON.stringify(resource[key])} is already taken`);
+    }
+  };
+
+  const seed = (type: 'User' | 'Group', input: JsonObject, lastModified?: string): JsonObject => {
+    const valid = validateResource(input, schemasOf(type), { context: 'create' });
+    const resource = stamp(type, valid, randomUUID(), lastModified, lastModified);
+    store.get(type)!.set(resource.id as string, resource);
+    return resource;
+  };
+
+  const list = (type: 'User' | 'Group', query: Record<string, string>, body?: JsonObject) => {
+    const params = { ...query, ...(body ?? {}) } as Record<string, unknown>;
+    const schemas = schemasOf(type);
+    let items = [...store.get(type)!.values()].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    if (params.filter !== undefined) {
+      if (!options.filterSupported) throw new ScimError(400, 'invalidFilter', 'Filtering is not supported');
+      const predicate = compileFilter(validateFilter(parseFilter(params.filter), schemas));
+      items = items.filter(predicate);
+    }
+    const max = options.maxPageSize ?? 100;
+    const project = (r: JsonObject) =>
+      projectResource(r, schemas, {
+        ...(params.attributes !== undefined ? { attributes: String(params.attributes) } : {}),
+        ...(params.excludedAttributes !== undefined
+          ? { excludedAttributes: String(params.excludedAttributes) }
+          : {}),
+      });
+    if (params.cursor !== undefined) {
+      if (!options.cursorPaging) throw new ScimError(400, 'invalidValue', 'Cursor paging is not supported');
+      const count = Math.min(params.count === undefined ? max : Number(params.count), max);
+      const start = params.cursor === '' ? 0 : decodeCursor(String(params.cursor));
+      const page = items.slice(start, start + count);
+      const next = start + count < items.length ? encodeCursor(start + count) : undefined;
+      return {
+        ...buildListResponse(page.map(project), { totalResults: items.length, startIndex: 1 }),
+        ...(next ? { nextCursor: next } : {}),
+        ...(start > 0 ? { previousCursor: encodeCursor(Math.max(0, start - count)) } : {}),
+      };
+    }
+    const { startIndex, count } = parsePagination(params, { defaultCount: max, maxCount: max });
+    const page = items.slice(startIndex - 1, startIndex - 1 + count);
+    return buildListResponse(page.map(project), { totalResults: items.length, startIndex });
+  };
+
+  const handle = async (method: string, segments: string[], query: Record<string, string>, body: unknown) => {
+    const [first, id, extra] = segments;
+    const lower = (first ?? '').toLowerCase();
+    if (method === 'GET' && lower === 'serviceproviderconfig')
+      return { status: 200, body: serviceProviderConfig(options) };
+    if (method === 'GET' && lower === 'resourcetypes')
+      return {
+        status: 200,
+        body: buildListResponse(
+          registry.listResourceTypes().map((t) => renderResourceType(t, { baseUrl })),
+          { totalResults: registry.listResourceTypes().length, startIndex: 1 },
+        ),
+      };
+    if (method === 'GET' && lower === 'schemas') {
+      const all = registry.listSchemas().map((s) => renderSchema(s, { baseUrl }));
+      return { status: 200, body: buildListResponse(all, { totalResults: all.length, startIndex: 1 }) };
+    }
+    const type = ENDPOINTS[lower];
+    if (!type) throw new NotFoundError(`No endpoint /${first ?? ''}`);
+    const schemas = schemasOf(type);
+    const items = store.get(type)!;
+    if (id === '.search' && method === 'POST')
+      return { status: 200, body: list(type, {}, body as JsonObject) };
+    if (extra !== undefined) throw new NotFoundError();
+    if (id === undefined) {
+      if (method === 'GET') return { status: 200, body: list(type, query) };
+      if (method === 'POST') {
+        const valid = validateResource(body, schemas, { context: 'create' });
+        checkUnique(type, valid);
+        const created = stamp(type, valid, randomUUID());
+        items.set(created.id as string, created);
+        return { status: 201, body: projectResource(created, schemas) };
+      }
+      throw new ScimError(405, undefined, `${method} is not allowed here`);
+    }
+    const existing = items.get(id);
+    if (!existing) throw new NotFoundError(`${type} ${id} not found`);
+    switch (method) {
+      case 'GET':
+        return { status: 200, body: projectResource(existing, schemas) };
+      case 'PUT': {
+        const valid = validateResource(body, schemas, { context: 'replace', existing });
+        checkUnique(type, valid, id);
+        const replaced = stamp(type, valid, id, (existing.meta as JsonObject).created as string);
+        items.set(id, replaced);
+        return { status: 200, body: projectResource(replaced, schemas) };
+      }
+      case 'PATCH': {
+        const { id: _id, meta, ...current } = existing;
+        const patched = patchResource(current, body, schemas, { dialect: options.patchDialect ?? 'rfc' });
+        checkUnique(type, patched, id);
+        const updated = stamp(type, patched, id, (meta as JsonObject).created as string);
+        items.set(id, updated);
+        return { status: 200, body: projectResource(updated, schemas) };
+      }
+      case 'DELETE':
+        items.delete(id);
+        return { status: 204, body: undefined };
+      default:
+        throw new ScimError(405, undefined, `${method} is not allowed here`);
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query = Object.fromEntries(url.searchParams);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        const record: RecordedRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query,
+          body: undefined,
+          status: 0,
+        };
+        requests.push(record);
+        const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+          record.status = status;
+          const etag = (payload as { meta?: { version?: string } } | undefined)?.meta?.version;
+          res.writeHead(status, { 'content-type': SCIM_JSON, ...(etag ? { etag } : {}), ...headers });
+          res.end(payload === undefined ? '' : JSON.stringify(payload));
+        };
+        try {
+          if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+          if (rateLimit) {
+            const now = Date.now();
+            if (now - windowStart >= rateLimit.windowMs) {
+              windowStart = now;
+              windowCount = 0;
+            }
+            if (++windowCount > rateLimit.requests) {
+              const wait = Math.ceil((windowStart + rateLimit.windowMs - now) / 1000);
+              return reply(429, scimError(429, 'Too many requests'), { 'retry-after': String(wait) });
+            }
+          }
+          const fault = faults.find(
+            (f) =>
+              f.count > 0 &&
+              (!f.match?.method || f.match.method === req.method) &&
+              (!f.match?.path || f.match.path.test(url.pathname)),
+          );
+          if (fault) {
+            fault.count -= 1;
+            return reply(fault.status, fault.body ?? scimError(fault.status, 'Injected fault'), {
+              ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}),
+            });
+          }
+          if (options.token && req.headers.authorization !== `Bearer ${options.token}`)
+            throw new UnauthorizedError();
+          if (text.trim()) {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              throw new ScimError(400, 'invalidSyntax', 'The body is not JSON');
+            }
+          }
+          record.body = body;
+          const prefix = '/scim/v2/';
+          if (!url.pathname.startsWith(prefix)) throw new NotFoundError();
+          const segments = url.pathname
+            .slice(prefix.length)
+            .split('/')
+            .filter(Boolean)
+            .map(decodeURIComponent);
+          const result = await handle(req.method ?? 'GET', segments, query, body);
+          reply(result.status, result.body);
+        } catch (e) {
+          const error = e instanceof ScimError ? e : new ScimError(500, undefined, 'Internal error');
+          if (!(e instanceof ScimError)) console.error(e);
+          reply(error.status, error.toJSON());
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2`;
+
+  return {
+    baseUrl,
+    requests,
+    store,
+    seed,
+    failNext: (fault) => faults.push({ ...fault }),
+    setLatency: (ms) => (latency = ms),
+    setRateLimit: (limit) => {
+      rateLimit = limit;
+      windowStart = 0;
+      windowCount = 0;
+    },
+    setOptions: (o) => (options = { ...options, ...o }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function serviceProviderConfig(o: ScimTestServerOptions): JsonObject {
+  return {
+    schemas: [SERVICE_PROVIDER_CONFIG_URN],
+    patch: { supported: true },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    filter: { supported: o.filterSupported !== false, maxResults: o.maxPageSize ?? 100 },
+    changePassword: { supported: false },
+    sort: { supported: false },
+    etag: { supported: true },
+    pagination: {
+      cursor: o.cursorPaging !== false,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: o.maxPageSize ?? 100,
+      maxPageSize: o.maxPageSize ?? 100,
+      cursorTimeout: 3600,
+    },
+    authenticationSchemes: o.token
+      ? [{ type: 'oauthbearertoken', name: 'Bearer token', description: 'RFC 6750 bearer token' }]
+      : [],
+  };
+}
+
+function scimError(status: number, detail: string): JsonObject {
+  return new ScimError(status, undefined, detail).toJSON() as unknown as JsonObject;
+}
+
+/** RFC 9865 §4 `invalidCursor` (not one of RFC 7644's scimTypes, so not in `ScimType`). */
+class InvalidCursorError extends ScimError {
+  constructor() {
+    super(400, undefined, 'The cursor is not valid');
+  }
+  override toJSON() {
+    return { ...super.toJSON(), scimType: 'invalidCursor' } as unknown as ReturnType<ScimError['toJSON']>;
+  }
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new InvalidCursorError();
+  return Number(m[1]);
+}
