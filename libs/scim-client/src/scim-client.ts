@@ -239,7 +239,11 @@ function listResponse(res: HttpResponse): {
     throw new HttpRequestError('protocol', `${new URL(res.url).pathname}: not a ListResponse`, {
       status: res.status,
     });
-  const resources = body.Resources ?? body.resources ?? [];
+  if (body.Resources === undefined && typeof body.totalResults !== 'number')
+    throw new HttpRequestError('protocol', `${new URL(res.url).pathname}: expected a ListResponse`, {
+      status: res.status,
+    });
+  const resources = body.Resources ?? [];
   if (!Array.isArray(resources))
     throw new HttpRequestError('protocol', `${new URL(res.url).pathname}: Resources is not an array`, {
       status: res.status,
