@@ -542,7 +542,10 @@ function viewOf(record: GoldenRecord): SourceView {
 function nameKeyOf(view: ResourceTypeSchemas, sourceView: SourceView): string | null {
   if (view.name !== 'User') return null;
   const userName = sourceView.attributes.userName;
-  return typeof userName === 'string' ? userName.toLowerCase() : null;
+  // RFC 7643 §4.1.1: each User MUST include a non-empty userName.
+  if (typeof userName !== 'string' || userName.trim() === '')
+    throw new InvalidValueError('userName is required and must not be empty');
+  return userName.toLowerCase();
 }
 
 function mapWriteError(error: unknown, view: ResourceTypeSchemas): unknown {
