@@ -12,3 +12,9 @@ export { formatGuid, normaliseDn } from './ldap/ldap-values';
 export * from './rest/rest-connector.config';
 export { RestConnector, toConnectorError } from './rest/rest-connector';
 export { nextLink } from './rest/link-header';
+export {
+  ScimUpstreamConnector,
+  type ScimUpstreamConfig,
+  type ScimUpstreamDeps,
+  type ScimUpstreamResourceConfig,
+} from './scim/scim-upstream-connector';

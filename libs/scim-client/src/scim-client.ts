@@ -29,6 +29,8 @@ export interface ListOptions {
 export interface ListPage {
   readonly resources: JsonObject[];
   readonly totalResults: number | undefined;
+  /** The server's clock when it answered (HTTP `Date`), for watermarks that must not trust ours. */
+  readonly serverDate?: Date;
 }
 
 export interface WriteOptions {
@@ -110,7 +112,12 @@ export class ScimClient {
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const list = listResponse(res);
-      yield { resources: list.resources, totalResults: list.totalResults };
+      const date = serverDate(res);
+      yield {
+        resources: list.resources,
+        totalResults: list.totalResults,
+        ...(date ? { serverDate: date } : {}),
+      };
       if (options.pagination === 'cursor') {
         if (!list.nextCursor) return;
         if (list.nextCursor === cursor)
@@ -199,6 +206,12 @@ export class ScimClient {
   private send(req: Parameters<HttpClient['request']>[0]): Promise<HttpResponse> {
     return this.http.request({ ...req, ...(req.json !== undefined ? { contentType: SCIM_JSON } : {}) });
   }
+}
+
+function serverDate(res: HttpResponse): Date | undefined {
+  const header = res.headers.date;
+  const ms = typeof header === 'string' ? Date.parse(header) : NaN;
+  return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
 function projection(options: { attributes?: readonly string[]; excludedAttributes?: readonly string[] }) {
