@@ -152,6 +152,7 @@ export class UnitIndex {
       issues.push({ path: where, message: err.message });
       return;
     }
+    value = pruneEmpty(value);
     if (value === undefined) return;
     const put = (unit: UnitPath, v: unknown) => {
       if (units.has(unit.key))
@@ -259,6 +260,37 @@ export class UnitIndex {
     }
     return out;
   }
+}
+
+/**
+ * Removes what counts as absent: '' (validation already dropped null, [] and {}), then the
+ * containers left empty by that. Empty is absent/null/''/[] everywhere in the engine.
+ */
+export function pruneEmpty(value: unknown): unknown {
+  if (value === '' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out: unknown[] = [];
+    for (const v of value) {
+      const p = pruneEmpty(v);
+      if (p !== v) changed = true;
+      if (p !== undefined) out.push(p);
+    }
+    if (out.length === 0) return undefined;
+    return changed ? out : value;
+  }
+  if (isPlainObject(value)) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const p = pruneEmpty(value[key]);
+      if (p !== value[key]) changed = true;
+      if (p !== undefined) setOwn(out, key, p);
+    }
+    if (Object.keys(out).length === 0) return undefined;
+    return changed ? out : value;
+  }
+  return value;
 }
 
 function getCi(obj: Readonly<Record<string, unknown>>, name: string): unknown {

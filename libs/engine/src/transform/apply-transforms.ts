@@ -1,6 +1,6 @@
 import { ScimError, validateAttributeValue, type AttributeDefinition } from '@hub/scim';
 import type { UnitPath } from '../paths/authority-path';
-import type { UnitMap } from '../paths/unit-index';
+import { pruneEmpty, type UnitMap } from '../paths/unit-index';
 import type { CompiledRuleSet, CompiledTransform } from '../rules/rule.compiler';
 import type { EngineIssue, UnitOrigin } from '../resolve/resolve-units';
 import { prepareInput, type TransformOutcome } from './transform.sandbox';
@@ -138,9 +138,8 @@ function conform(unit: UnitPath, definition: AttributeDefinition, value: unknown
   try {
     let input = value;
     if (definition.multiValued && !Array.isArray(input) && input !== null) input = [input];
-    const v = validateAttributeValue(definition, input, { where: unit.key, dropReadOnly: false });
-    if (v === undefined || v === '')
-      return { ok: false, reason: 'the expression produced an empty value', empty: true };
+    const v = pruneEmpty(validateAttributeValue(definition, input, { where: unit.key, dropReadOnly: false }));
+    if (v === undefined) return { ok: false, reason: 'the expression produced an empty value', empty: true };
     if (unit.elementType !== undefined && !unit.subAttribute) {
       return {
         ok: true,
