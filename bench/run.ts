@@ -7,7 +7,7 @@ import { printTable, withInfrastructure, type Benchmark, type BenchRow, type Siz
  * PostgreSQL and Redis on loopback; each figure is printed beside a baseline measured in the same
  * run. `tiny` is CI's smoke run (it checks the harness works, not the aims).
  */
-const BENCHMARKS: Benchmark[] = [apiAuthBenchmark];
+const BENCHMARKS: Benchmark[] = [apiAuthBenchmark, require('./scim-inbound.bench').scimInboundBenchmark];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

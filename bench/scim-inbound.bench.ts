@@ -1,0 +1,367 @@
+import http from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { issueApiToken, provisionTenant } from '@hub/auth';
+import { loadConfig } from '@hub/config';
+import {
+  ApiClientRepository,
+  AuditRepository,
+  PrismaService,
+  TenantRepository,
+  applyMigrations,
+  asTenantId,
+  auditHash,
+  ensureDatabase,
+  withDatabase,
+} from '@hub/persistence';
+import { createApiApp } from '../apps/api/src/create-api-app';
+import { httpLoad, type Benchmark, type BenchRow, type LoadResult } from './harness';
+
+const USERS = { tiny: 500, small: 10_000, full: 100_000 };
+const SINGLE_CREATES = { tiny: 200, small: 2_000, full: 5_000 };
+const READS = { tiny: 300, small: 5_000, full: 20_000 };
+const CONCURRENCY = 32;
+const BULK_SIZE = 100;
+const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+/**
+ * The inbound SCIM server on real PostgreSQL: creates per second (single POST and /Bulk), GET by
+ * id, `filter=userName eq` latency, list pages; beside a bare node:http handler that runs the
+ * same SQL through pg (same transaction for a create: resource, contribution, outbox, chained
+ * audit row), measured in the same run.
+ */
+export const scimInboundBenchmark: Benchmark = {
+  name: 'scim-inbound',
+  async run(ctx): Promise<BenchRow[]> {
+    const url = withDatabase(ctx.postgres.url, 'bench_scim_inbound');
+    await ensureDatabase(url);
+    await applyMigrations(url);
+    const config = loadConfig({
+      DATABASE_URL: url,
+      REDIS_URL: ctx.redis.url,
+      LOG_LEVEL: 'silent',
+      QUEUE_PREFIX: 'bscim',
+      REQUEST_BODY_LIMIT_BYTES: String(8 * 1024 * 1024),
+    });
+    const prisma = new PrismaService(config);
+    const repos = {
+      tenants: new TenantRepository(prisma),
+      clients: new ApiClientRepository(prisma),
+      audit: new AuditRepository(prisma),
+    };
+    const { tenant } = await provisionTenant(repos, `bench-${randomUUID().slice(0, 6)}`);
+    const tenantId = asTenantId(tenant.id);
+    await prisma.$executeRawUnsafe(
+      `UPDATE tenants SET settings = '{"scim":{"rateLimit":{"requestsPerSecond":1000000,"burst":1000000}}}' WHERE id = $1::uuid`,
+      tenantId,
+    );
+    const issued = issueApiToken(randomUUID());
+    await repos.clients.create(tenantId, {
+      id: issued.clientId,
+      name: 'bench-hr',
+      scopes: ['scim:read', 'scim:write'],
+      secretHash: issued.secretHash,
+    });
+    const sourceId = randomUUID();
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO sources (id, tenant_id, name, kind, updated_at) VALUES ($1::uuid, $2::uuid, 'bench-baseline', 'scim_inbound', now())`,
+      sourceId,
+      tenantId,
+    );
+    await prisma.close();
+
+    const app = await createApiApp(config, { shutdownHooks: false });
+    await app.listen(0, '127.0.0.1');
+    const hubUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const pool = new pg.Pool({ connectionString: url, max: config.database.poolSize });
+    pool.on('error', () => undefined);
+    const bare = http.createServer((req, res) => void baseline(pool, tenantId, sourceId, req, res));
+    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+    const auth = { authorization: `Bearer ${issued.token}`, 'content-type': 'application/scim+json' };
+
+    try {
+      const size = ctx.size;
+      // Population: through /Bulk (measured), up to the size's user count.
+      const target = USERS[size];
+      ctx.log(`scim-inbound: loading ${target} users through /Bulk (${BULK_SIZE} per request)`);
+      const bulkStarted = performance.now();
+      let loaded = 0;
+      const hub = new Pool(hubUrl, { connections: 8 });
+      const bulkWorker = async () => {
+        while (loaded < target) {
+          const start = loaded;
+          loaded += BULK_SIZE;
+          const ops = Array.from({ length: Math.min(BULK_SIZE, target - start) }, (_, i) => ({
+            method: 'POST',
+            path: '/Users',
+            bulkId: `b${start + i}`,
+            data: {
+              schemas: [USER_URN],
+              userName: `user${start + i}@example.com`,
+              externalId: `e${start + i}`,
+              name: { givenName: 'Given', familyName: `F${start + i}` },
+            },
+          }));
+          const r = await hub.request({
+            method: 'POST',
+            path: '/scim/v2/Bulk',
+            headers: auth,
+            body: JSON.stringify({
+              schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+              Operations: ops,
+            }),
+          });
+          const body = (await r.body.json()) as { Operations: Array<{ status: string }> };
+          if (r.statusCode !== 200 || body.Operations.some((o) => o.status !== '201'))
+            throw new Error(`bulk failed: ${r.statusCode}`);
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, bulkWorker));
+      const bulkPerSecond = target / ((performance.now() - bulkStarted) / 1000);
+      await hub.close();
+      await pool.query('ANALYZE');
+
+      ctx.log('scim-inbound: single creates');
+      const creates = SINGLE_CREATES[size];
+      const hubCreate = await postLoad(hubUrl, '/scim/v2/Users', auth, creates, (i) => ({
+        schemas: [USER_URN],
+        userName: `single${i}@example.com`,
+        externalId: `s${i}`,
+      }));
+      const bareCreate = await postLoad(bareUrl, '/create', {}, creates, (i) => ({
+        schemas: [USER_URN],
+        userName: `bare${i}@example.com`,
+        externalId: `s${i}`,
+      }));
+
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT id FROM resources WHERE tenant_id = $1 ORDER BY id LIMIT 1 OFFSET $2`,
+        [tenantId, Math.floor(target / 2)],
+      );
+      const id = rows[0]!.id;
+      const reads = READS[size];
+      const load = (base: string, path: string, headers: Record<string, string> = {}) =>
+        httpLoad(base, { requests: reads, concurrency: CONCURRENCY, path, headers });
+      ctx.log('scim-inbound: reads');
+      await load(hubUrl, `/scim/v2/Users/${id}`, auth); // warm-up
+      const hubGet = await load(hubUrl, `/scim/v2/Users/${id}`, auth);
+      const bareGet = await load(bareUrl, `/get?id=${id}`);
+      const name = `user${Math.floor(target / 3)}@example.com`;
+      const filterPath = `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${name.toUpperCase()}"`)}`;
+      const hubFilter = await load(hubUrl, filterPath, auth);
+      const bareFilter = await load(bareUrl, `/filter?name=${encodeURIComponent(name)}`);
+      const hubList = await load(hubUrl, '/scim/v2/Users?startIndex=1&count=100', auth);
+      const bareList = await load(bareUrl, '/list');
+      for (const [what, r] of [
+        ['hub get', hubGet],
+        ['hub filter', hubFilter],
+        ['hub list', hubList],
+        ['bare', bareGet],
+      ] as const)
+        if (r.errors) throw new Error(`${what}: ${r.errors} failed requests`);
+
+      const row = (
+        metric: string,
+        value: LoadResult | number,
+        base: LoadResult | number | undefined,
+        unit: string,
+        aim?: BenchRow['aim'],
+      ): BenchRow => ({
+        benchmark: 'scim-inbound',
+        metric,
+        value: typeof value === 'number' ? value : value.perSecond,
+        unit,
+        ...(base !== undefined ? { baseline: typeof base === 'number' ? base : base.perSecond } : {}),
+        ...(aim ? { aim } : {}),
+      });
+      return [
+        row(`POST /Users (single, ${creates})`, hubCreate, bareCreate, 'req/s', { ratioAtLeast: 0.5 }),
+        row(`POST /Bulk creates (${target} users)`, bulkPerSecond, bareCreate.perSecond, 'users/s', {
+          ratioAtLeast: 0.5,
+        }),
+        row('GET /Users/{id}', hubGet, bareGet, 'req/s', { ratioAtLeast: 0.5 }),
+        row(`filter userName eq (${target} users)`, hubFilter, bareFilter, 'req/s', { ratioAtLeast: 0.5 }),
+        {
+          benchmark: 'scim-inbound',
+          metric: 'filter userName eq p50',
+          value: hubFilter.p50Ms,
+          unit: 'ms',
+          baseline: bareFilter.p50Ms,
+        },
+        {
+          benchmark: 'scim-inbound',
+          metric: 'filter userName eq p99',
+          value: hubFilter.p99Ms,
+          unit: 'ms',
+          baseline: bareFilter.p99Ms,
+          aim: { valueAtMost: 20 },
+        },
+        row('list page (count=100)', hubList, bareList, 'req/s', { ratioAtLeast: 0.5 }),
+      ];
+    } finally {
+      await app.close();
+      await new Promise((r) => bare.close(r));
+      await pool.end();
+    }
+  },
+};
+
+async function postLoad(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  requests: number,
+  body: (i: number) => unknown,
+): Promise<LoadResult> {
+  const pool = new Pool(base, { connections: CONCURRENCY });
+  const latencies: number[] = [];
+  let issued = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (issued < requests) {
+        const i = issued++;
+        const t = performance.now();
+        const res = await pool.request({
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/scim+json', ...headers },
+          body: JSON.stringify(body(i)),
+        });
+        await res.body.dump();
+        if (res.statusCode !== 201) errors++;
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  if (errors) throw new Error(`${errors} creates failed at ${base}${path}`);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return {
+    requests: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+  };
+}
+
+/** The same SQL as the hub, without the framework: the "limit" the hub is compared to. */
+async function baseline(
+  pool: pg.Pool,
+  tenantId: string,
+  sourceId: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const u = new URL(req.url ?? '/', 'http://x');
+  const send = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/scim+json' });
+    res.end(JSON.stringify(body));
+  };
+  const cols = `r.id, r.attributes, r.version, r.created_at, r.updated_at,
+    (SELECT c.external_id FROM contributions c WHERE c.source_id = $2 AND c.resource_id = r.id AND c.deleted_at IS NULL LIMIT 1) AS external_id`;
+  if (u.pathname === '/get') {
+    const { rows } = await pool.query(
+      `SELECT ${cols} FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = 'User' AND r.id = $3`,
+      [tenantId, sourceId, u.searchParams.get('id')],
+    );
+    return send(200, rows[0]);
+  }
+  if (u.pathname === '/filter' || u.pathname === '/list') {
+    const name = u.searchParams.get('name');
+    const where = name ? 'AND r.name_key = lower($3)' : '';
+    const params = name ? [tenantId, sourceId, name] : [tenantId, sourceId];
+    const count = await pool.query(
+      `SELECT count(*) FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = 'User' AND $2::uuid IS NOT NULL ${where}`,
+      params,
+    );
+    const { rows } = await pool.query(
+      `SELECT ${cols} FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = 'User' ${where} ORDER BY r.id LIMIT 100`,
+      params,
+    );
+    return send(200, { totalResults: Number(count.rows[0].count), Resources: rows });
+  }
+  if (u.pathname === '/create') {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      userName: string;
+      externalId: string;
+      schemas: string[];
+    };
+    const id = randomUUID();
+    const attributes = JSON.stringify({ schemas: body.schemas, userName: body.userName });
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO resources (id, tenant_id, resource_type, attributes, version, name_key, created_at, updated_at)
+         VALUES ($1, $2, 'User', $3, 1, $4, now(), now()) ON CONFLICT (tenant_id, resource_type, name_key) DO NOTHING`,
+        [id, tenantId, attributes, body.userName.toLowerCase()],
+      );
+      await client.query(
+        `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, external_id, resource_id, attributes, hash, asserted_at, created_at, updated_at)
+         VALUES ($1, $2, $3, 'User', $4, $5, $8, $6, $7, now(), now(), now())`,
+        [
+          randomUUID(),
+          tenantId,
+          sourceId,
+          id,
+          body.externalId,
+          attributes,
+          createHash('sha256').update(attributes).digest('hex'),
+          id,
+        ],
+      );
+      await client.query(
+        `INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind) VALUES ($1, 'User', $2, 1, 'created')`,
+        [tenantId, id],
+      );
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`audit:${tenantId}`]);
+      const last = await client.query(
+        `SELECT hash FROM audit_events WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1`,
+        [tenantId],
+      );
+      const at = new Date();
+      const entry = {
+        actorType: 'api_client' as const,
+        action: 'scim.User.created',
+        resourceType: 'User',
+        resourceId: id,
+        sourceId,
+        detail: { changed: { userName: { to: body.userName } } },
+      };
+      const prev = (last.rows[0]?.hash as string | undefined) ?? null;
+      await client.query(
+        `INSERT INTO audit_events (tenant_id, at, actor_type, source_id, action, resource_type, resource_id, detail, prev_hash, hash)
+         VALUES ($1, $2, 'api_client', $3, $4, 'User', $5, $6, $7, $8)`,
+        [
+          tenantId,
+          at,
+          sourceId,
+          entry.action,
+          id,
+          JSON.stringify(entry.detail),
+          prev,
+          auditHash(prev, tenantId, at, entry),
+        ],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+    return send(201, { id, userName: body.userName });
+  }
+  send(404, {});
+}
