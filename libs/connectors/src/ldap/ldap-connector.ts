@@ -82,6 +82,8 @@ export class LdapConnector implements SourceConnector {
   private readonly now: () => Date;
   private readonly tlsOptions: ConnectionOptions;
   private readonly configId: string;
+  /** Member DNs are turned into keys through a DN → key cache (only then is it filled). */
+  private readonly resolvesMemberDns: boolean;
 
   constructor(
     private readonly config: LdapConnectorConfig,
@@ -136,6 +138,10 @@ export class LdapConnector implements SourceConnector {
         membership === 'memberOf' ? undefined : membership,
       );
     }
+    this.resolvesMemberDns =
+      !!this.groups &&
+      (config.groups?.membership ?? 'member') !== 'memberOf' &&
+      this.keyAttribute.toLowerCase() !== 'dn';
     // A cursor only applies to the configuration that wrote it.
     this.configId = [this.flavour, this.keyAttribute, this.users?.filter, this.groups?.filter]
       .concat(this.users?.config.baseDns ?? [], this.groups?.config.baseDns ?? [])
@@ -241,8 +247,10 @@ export class LdapConnector implements SourceConnector {
   ): Promise<SourceRecord | undefined> {
     const values = this.readEntry(entry);
     const key = this.keyOf(entry.dn, values);
-    state.keys.set(normaliseDn(entry.dn), key);
-    this.trimCache(state.keys);
+    if (this.resolvesMemberDns) {
+      state.keys.set(normaliseDn(entry.dn), key);
+      this.trimCache(state.keys);
+    }
     const view: SourceView = {
       field: (name) => (name.toLowerCase() === 'dn' ? entry.dn : values.get(name.toLowerCase())),
     };
@@ -357,7 +365,8 @@ export class LdapConnector implements SourceConnector {
     const out = new Map<string, unknown[]>();
     for (const [name, raw] of Object.entries(entry)) {
       if (name === 'dn') continue;
-      const lower = name.toLowerCase().replace(/;binary$/, '');
+      let lower = name.toLowerCase();
+      if (lower.endsWith(';binary')) lower = lower.slice(0, -7);
       const list = Array.isArray(raw) ? raw : [raw];
       const encoding = this.binary.get(lower);
       out.set(
