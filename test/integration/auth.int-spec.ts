@@ -79,7 +79,15 @@ describe('authentication', () => {
           status: 401,
         });
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
-        expect(body.error.code).toBe('unauthorized');
+        if (route.path.startsWith('/scim/')) {
+          // RFC 7644 §3.12 error body on the SCIM surface.
+          expect(body).toMatchObject({
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+            status: '401',
+          });
+        } else {
+          expect(body.error.code).toBe('unauthorized');
+        }
       }
     }
   });
