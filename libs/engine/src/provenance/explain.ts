@@ -164,6 +164,7 @@ function sentence(
     head = `${entry.path} = ${shown} from ${from}${rule} since ${since}`;
     others.push(...sources.filter((s) => s !== winner));
   }
+  if (entry.previousValue !== undefined) head += ` (previously ${renderValue(entry.previousValue)})`;
   if (entry.transforms && entry.transforms.length > 0)
     head += `, transformed by ${entry.transforms.join(', ')}`;
   const parts = others.map((s) => {
