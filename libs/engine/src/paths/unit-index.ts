@@ -8,7 +8,7 @@ import {
   type SchemaView,
   type SimpleAttribute,
 } from '@hub/scim';
-import { isPlainObject, setOwn } from '../util/canonical-json';
+import { isPlainObject } from '../util/canonical-json';
 import {
   canonicalTypeKey,
   hubManagedReason,
@@ -203,6 +203,7 @@ export class UnitIndex {
    * Builds a resource from units: `schemas` first (core, then extensions that have attributes),
    * attributes in schema order, typed elements ordered by type (canonical values first, then
    * alphabetically, untyped last), at most one `primary: true` per attribute (the first keeps it).
+   * Keys are schema names (RFC 7643 ATTRNAME) and URNs, never `__proto__`, so plain assignment is safe.
    */
   compose(values: Iterable<UnitValue>): Record<string, unknown> {
     const byAttr = new Map<AttributeDefinition, UnitValue[]>();
@@ -221,12 +222,12 @@ export class UnitIndex {
         if (!list) continue;
         const v = composeAttribute(attr, list);
         if (v !== undefined) {
-          setOwn(target, attr.name, v);
+          target[attr.name] = v;
           any = true;
         }
       }
       if (view.extension && any) {
-        setOwn(out, view.definition.id, target);
+        out[view.definition.id] = target;
         schemaUrns.push(view.definition.id);
       }
     }
@@ -267,12 +268,34 @@ export class UnitIndex {
  * containers left empty by that. Empty is absent/null/''/[] everywhere in the engine.
  */
 export function pruneEmpty(value: unknown): unknown {
+  // Validated values rarely hold '': scan first, copy only when something goes.
+  return hasEmpty(value) ? prune(value) : value;
+}
+
+function hasEmpty(value: unknown): boolean {
+  if (value === '' || value === null) return true;
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return true;
+    for (const v of value) if (hasEmpty(v)) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  let any = false;
+  for (const key in obj) {
+    any = true;
+    if (hasEmpty(obj[key])) return true;
+  }
+  return !any;
+}
+
+function prune(value: unknown): unknown {
   if (value === '' || value === null) return undefined;
   if (Array.isArray(value)) {
     let changed = false;
     const out: unknown[] = [];
     for (const v of value) {
-      const p = pruneEmpty(v);
+      const p = prune(v);
       if (p !== v) changed = true;
       if (p !== undefined) out.push(p);
     }
@@ -283,9 +306,9 @@ export function pruneEmpty(value: unknown): unknown {
     let changed = false;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      const p = pruneEmpty(value[key]);
+      const p = prune(value[key]);
       if (p !== value[key]) changed = true;
-      if (p !== undefined) setOwn(out, key, p);
+      if (p !== undefined) out[key] = p; // canonical sub-attribute names (ATTRNAME)
     }
     if (Object.keys(out).length === 0) return undefined;
     return changed ? out : value;
@@ -308,8 +331,7 @@ function composeAttribute(attr: AttributeDefinition, list: UnitValue[]): unknown
     const subs = new Map<string, unknown>();
     for (const uv of list) if (uv.unit.subAttribute) subs.set(uv.unit.subAttribute.name, uv.value);
     const obj: Record<string, unknown> = {};
-    for (const sub of complex.subAttributes)
-      if (subs.has(sub.name)) setOwn(obj, sub.name, subs.get(sub.name));
+    for (const sub of complex.subAttributes) if (subs.has(sub.name)) obj[sub.name] = subs.get(sub.name);
     return Object.keys(obj).length > 0 ? obj : undefined;
   }
   if (!isTypedAttribute(attr)) return list[0]!.value;
@@ -333,9 +355,9 @@ function composeAttribute(attr: AttributeDefinition, list: UnitValue[]): unknown
       const element: Record<string, unknown> = {};
       for (const sub of attr.subAttributes) {
         if (sub.name === 'type') {
-          if (t !== null) setOwn(element, 'type', t);
+          if (t !== null) element['type'] = t;
         } else if (slot.subs.has(sub.name)) {
-          setOwn(element, sub.name, slot.subs.get(sub.name));
+          element[sub.name] = slot.subs.get(sub.name);
         }
       }
       elements.push(element);
