@@ -56,13 +56,11 @@ export async function applyTransforms(
         }
         next.push(copy);
       }
-      setUnit(
-        units,
-        origins,
-        parent,
-        next.filter((e) => Object.keys(e).some((k) => k !== 'type')),
-        t,
+      // An element that lost its `value` means nothing any more; others keep what is left.
+      const kept = next.filter((e) =>
+        sub.name === 'value' ? e['value'] !== undefined : Object.keys(e).some((k) => k !== 'type'),
       );
+      setUnit(units, origins, parent, kept.length > 0 ? kept : undefined, t);
       input = undefined;
       continue;
     }

@@ -94,7 +94,6 @@ describe('transform examples', () => {
     expect(resource['phoneNumbers']).toEqual([
       { value: '020 7946 0000', type: 'work' },
       { value: '+447700900123', type: 'mobile' },
-      { type: 'mobile', primary: true },
     ]);
     expect(issues).toEqual([
       {
