@@ -4,10 +4,8 @@ import pg from 'pg';
 import { provisionTenant } from '@hub/auth';
 import { loadConfig } from '@hub/config';
 import {
-  ApiClientRepository,
-  AuditRepository,
   PrismaService,
-  TenantRepository,
+  tenantBootstrapRepositories,
   applyMigrations,
   ensureDatabase,
   withDatabase,
@@ -37,11 +35,7 @@ export const apiAuthBenchmark: Benchmark = {
     });
     const prisma = new PrismaService(config);
     const { adminToken, adminClientId, tenant } = await provisionTenant(
-      {
-        tenants: new TenantRepository(prisma),
-        clients: new ApiClientRepository(prisma),
-        audit: new AuditRepository(prisma),
-      },
+      tenantBootstrapRepositories(prisma),
       'bench',
     );
     await prisma.close();

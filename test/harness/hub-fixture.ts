@@ -4,10 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { provisionTenant, type ProvisionedTenant } from '../../libs/auth/src';
 import { loadConfig, type HubConfig } from '../../libs/config/src';
 import {
-  ApiClientRepository,
-  AuditRepository,
   PrismaService,
-  TenantRepository,
+  tenantBootstrapRepositories,
+  type TenantBootstrapRepositories,
 } from '../../libs/persistence/src';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { createTestDatabase, testRedisUrl } from './database';
@@ -17,7 +16,7 @@ export interface TestEnv {
   config: HubConfig;
   env: Record<string, string>;
   prisma: PrismaService;
-  repos: { tenants: TenantRepository; clients: ApiClientRepository; audit: AuditRepository };
+  repos: TenantBootstrapRepositories;
   createTenant(slug?: string): Promise<ProvisionedTenant>;
   close(): Promise<void>;
 }
@@ -35,11 +34,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   };
   const config = loadConfig(env);
   const prisma = new PrismaService(config);
-  const repos = {
-    tenants: new TenantRepository(prisma),
-    clients: new ApiClientRepository(prisma),
-    audit: new AuditRepository(prisma),
-  };
+  const repos = tenantBootstrapRepositories(prisma);
   return {
     config,
     env,

@@ -3,13 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { provisionTenant, issueAdminClient } from '@hub/auth';
 import { loadConfig } from '@hub/config';
-import {
-  ApiClientRepository,
-  AuditRepository,
-  PrismaService,
-  TenantRepository,
-  applyMigrations,
-} from '@hub/persistence';
+import { PrismaService, tenantBootstrapRepositories, applyMigrations } from '@hub/persistence';
 
 const USAGE = `Operator commands (DATABASE_URL, or the running embedded hub's .scim-hub/hub.env):
   npm run hub -- migrate                        apply pending database migrations
@@ -33,11 +27,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const prisma = new PrismaService(config);
-  const repos = {
-    tenants: new TenantRepository(prisma),
-    clients: new ApiClientRepository(prisma),
-    audit: new AuditRepository(prisma),
-  };
+  const repos = tenantBootstrapRepositories(prisma);
   try {
     if (command === 'tenant' && sub === 'create' && rest[0]) {
       const created = await provisionTenant(repos, rest[0], rest.slice(1).join(' ') || rest[0]);

@@ -2,13 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createLogger } from '@hub/observability';
-import {
-  ApiClientRepository,
-  AuditRepository,
-  PrismaService,
-  TenantRepository,
-  applyMigrations,
-} from '@hub/persistence';
+import { PrismaService, tenantBootstrapRepositories, applyMigrations } from '@hub/persistence';
 import { createApiApp } from '../../api/src/create-api-app';
 import { createWorkerApp } from '../../worker/src/create-worker-app';
 import { ensureDemoTenant } from './demo-tenant';
@@ -36,14 +30,7 @@ async function main(): Promise<void> {
   );
 
   const prisma = new PrismaService(config);
-  const demo = await ensureDemoTenant(
-    {
-      tenants: new TenantRepository(prisma),
-      clients: new ApiClientRepository(prisma),
-      audit: new AuditRepository(prisma),
-    },
-    dataDir,
-  );
+  const demo = await ensureDemoTenant(tenantBootstrapRepositories(prisma), dataDir);
   await prisma.close();
 
   const worker = await createWorkerApp(config, { shutdownHooks: false, serviceName: 'hub' });

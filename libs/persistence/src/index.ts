@@ -11,3 +11,4 @@ export * from './repositories/worker-ping.repository';
 export * from './repositories/source.repository';
 export * from './repositories/outbox.repository';
 export * from './scim';
+export * from './tenant-bootstrap-repositories';

@@ -10,6 +10,7 @@ import {
   buildMessage,
   type ValidationOptions,
 } from 'class-validator';
+import { OmitType, PartialType } from '@nestjs/swagger';
 import { SOURCE_KINDS, type SourceKind, type SourceRoles } from '@hub/persistence';
 
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -115,31 +116,11 @@ export class CreateSourceDto {
   enabled?: boolean;
 }
 
-export class UpdateSourceDto {
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  @Matches(/^[\w .@-]+$/, { message: 'name may contain letters, digits, spaces and . _ @ -' })
-  name?: string;
-
-  @IsOptional()
-  @IsSourceRoles()
-  roles?: SourceRoles;
-
-  @IsOptional()
-  @IsObject()
-  @IsBoundedObject(MAX_CONFIG_BYTES)
-  config?: Record<string, unknown>;
-
-  /** Replaces all stored secrets; `{}` removes them. Omit to keep them. */
-  @IsOptional()
-  @IsSecretMap()
-  secrets?: Record<string, string>;
-
-  @IsOptional()
-  @IsBoolean()
-  enabled?: boolean;
-}
+/**
+ * Every field of a source but its kind, all optional. `secrets`, when given, replaces all stored
+ * secrets (`{}` removes them); omit it to keep them.
+ */
+export class UpdateSourceDto extends PartialType(OmitType(CreateSourceDto, ['kind'] as const)) {}
 
 export interface SourceView {
   id: string;
