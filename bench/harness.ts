@@ -103,10 +103,10 @@ export function printTable(rows: BenchRow[]): boolean {
     let aim = '';
     let ok = true;
     if (r.aim?.ratioAtLeast !== undefined) {
-      aim = `ratio ≥ ${r.aim.ratioAtLeast}`;
+      aim = `ratio ≥ ${fmt(r.aim.ratioAtLeast)}`;
       ok = ratio !== undefined && ratio >= r.aim.ratioAtLeast;
     } else if (r.aim?.ratioAtMost !== undefined) {
-      aim = `ratio ≤ ${r.aim.ratioAtMost}`;
+      aim = `ratio ≤ ${fmt(r.aim.ratioAtMost)}`;
       ok = ratio !== undefined && ratio <= r.aim.ratioAtMost;
     } else if (r.aim?.valueAtMost !== undefined) {
       aim = `≤ ${r.aim.valueAtMost} ${r.unit}`;

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { apiAuthBenchmark } from './api-auth.bench';
+import { ldapReadBenchmark } from './ldap-read.bench';
+import { scimInboundBenchmark } from './scim-inbound.bench';
 import { printTable, withInfrastructure, type Benchmark, type BenchRow, type Size } from './harness';
 
 /**
@@ -7,7 +9,7 @@ import { printTable, withInfrastructure, type Benchmark, type BenchRow, type Siz
  * PostgreSQL and Redis on loopback; each figure is printed beside a baseline measured in the same
  * run. `tiny` is CI's smoke run (it checks the harness works, not the aims).
  */
-const BENCHMARKS: Benchmark[] = [apiAuthBenchmark, require('./scim-inbound.bench').scimInboundBenchmark];
+const BENCHMARKS: Benchmark[] = [apiAuthBenchmark, scimInboundBenchmark, ldapReadBenchmark];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
