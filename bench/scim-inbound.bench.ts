@@ -77,7 +77,13 @@ export const scimInboundBenchmark: Benchmark = {
     const hubUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     const pool = new pg.Pool({ connectionString: url, max: config.database.poolSize });
     pool.on('error', () => undefined);
-    const bare = http.createServer((req, res) => void baseline(pool, tenantId, sourceId, req, res));
+    // Reads see the hub client's externalIds, as the hub's reads do (its source exists after the load).
+    const ids: { tenantId: string; sourceId: string; readSourceId: string } = {
+      tenantId,
+      sourceId,
+      readSourceId: sourceId,
+    };
+    const bare = http.createServer((req, res) => void baseline(pool, ids, req, res));
     await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
     const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
     const auth = { authorization: `Bearer ${issued.token}`, 'content-type': 'application/scim+json' };
@@ -123,6 +129,12 @@ export const scimInboundBenchmark: Benchmark = {
       const bulkPerSecond = target / ((performance.now() - bulkStarted) / 1000);
       await hub.close();
       await pool.query('ANALYZE');
+      ids.readSourceId = (
+        await pool.query<{ id: string }>(`SELECT id FROM sources WHERE tenant_id = $1 AND name = $2`, [
+          tenantId,
+          `scim-client:${issued.clientId}`,
+        ])
+      ).rows[0]!.id;
 
       ctx.log('scim-inbound: single creates');
       const creates = SINGLE_CREATES[size];
@@ -256,8 +268,7 @@ async function postLoad(
 /** The same SQL as the hub, without the framework: the "limit" the hub is compared to. */
 async function baseline(
   pool: pg.Pool,
-  tenantId: string,
-  sourceId: string,
+  { tenantId, sourceId, readSourceId }: { tenantId: string; sourceId: string; readSourceId: string },
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
@@ -266,28 +277,56 @@ async function baseline(
     res.writeHead(status, { 'content-type': 'application/scim+json' });
     res.end(JSON.stringify(body));
   };
-  const cols = `r.id, r.attributes, r.version, r.created_at, r.updated_at,
-    (SELECT c.external_id FROM contributions c WHERE c.source_id = $2 AND c.resource_id = r.id AND c.deleted_at IS NULL LIMIT 1) AS external_id`;
+  // The hub's read SQL (ScimResourceRepository.get / count / list / groupsOf), statement for
+  // statement: the resource (or count + page), then the derived User.groups of what is returned.
+  const externalId = (source: string, alias: string) =>
+    `(SELECT c.external_id FROM contributions c WHERE c.source_id = ${source} AND c.resource_type = ${alias}.resource_type AND c.resource_id = ${alias}.id AND c.deleted_at IS NULL LIMIT 1)`;
+  const groupsOf = (ids: string[]) =>
+    ids.length === 0
+      ? Promise.resolve()
+      : pool.query(
+          `SELECT m.id::text AS member, g.id, g.attributes ->> 'displayName' AS display
+       FROM unnest($2::uuid[]) AS m(id)
+       JOIN LATERAL (
+         SELECT g.id, g.attributes FROM resources g
+         WHERE g.tenant_id = $1::uuid AND g.resource_type = 'Group'
+           AND g.attributes @> jsonb_build_object('members', jsonb_build_array(jsonb_build_object('value', m.id::text)))
+       ) g ON true
+       ORDER BY g.id`,
+          [tenantId, ids],
+        );
   if (u.pathname === '/get') {
-    const { rows } = await pool.query(
-      `SELECT ${cols} FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = 'User' AND r.id = $3`,
-      [tenantId, sourceId, u.searchParams.get('id')],
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at, ${externalId('$4::uuid', 'r')} AS external_id
+       FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND r.id = $3::uuid`,
+      [tenantId, 'User', u.searchParams.get('id'), readSourceId],
     );
+    await groupsOf(rows.map((r) => r.id));
     return send(200, rows[0]);
   }
   if (u.pathname === '/filter' || u.pathname === '/list') {
     const name = u.searchParams.get('name');
-    const where = name ? 'AND r.name_key = lower($3)' : '';
-    const params = name ? [tenantId, sourceId, name] : [tenantId, sourceId];
-    const count = await pool.query(
-      `SELECT count(*) FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = 'User' AND $2::uuid IS NOT NULL ${where}`,
+    const where = name ? '(r.name_key = $3::text)' : 'true';
+    const params: unknown[] = name ? [tenantId, 'User', name.toLowerCase()] : [tenantId, 'User'];
+    const count = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND (${where})`,
       params,
     );
-    const { rows } = await pool.query(
-      `SELECT ${cols} FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = 'User' ${where} ORDER BY r.id LIMIT 100`,
-      params,
+    const n = params.length;
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT q.id, q.resource_type, q.attributes, q.version, q.created_at, q.updated_at,
+        ${externalId(`$${n + 1}::uuid`, 'q')} AS external_id, q.sk::text AS sort_key FROM (
+        SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at, NULL::text AS sk
+        FROM resources r
+        WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND (${where})
+      ) q
+      WHERE true
+      ORDER BY q.id ASC
+      LIMIT $${n + 2}::int OFFSET $${n + 3}::int`,
+      [...params, readSourceId, 100, 0],
     );
-    return send(200, { totalResults: Number(count.rows[0].count), Resources: rows });
+    await groupsOf(rows.map((r) => r.id));
+    return send(200, { totalResults: Number(count.rows[0]!.n), Resources: rows });
   }
   if (u.pathname === '/create') {
     const chunks: Buffer[] = [];
