@@ -9,10 +9,12 @@ import {
   ApiClientRepository,
   AuditRepository,
   PrismaService,
+  SqlParams,
   TenantRepository,
   applyMigrations,
   asTenantId,
   auditHash,
+  scimReadSql,
   ensureDatabase,
   withDatabase,
 } from '@hub/persistence';
@@ -277,56 +279,21 @@ async function baseline(
     res.writeHead(status, { 'content-type': 'application/scim+json' });
     res.end(JSON.stringify(body));
   };
-  // The hub's read SQL (ScimResourceRepository.get / count / list / groupsOf), statement for
-  // statement: the resource (or count + page), then the derived User.groups of what is returned.
-  const externalId = (source: string, alias: string) =>
-    `(SELECT c.external_id FROM contributions c WHERE c.source_id = ${source} AND c.resource_type = ${alias}.resource_type AND c.resource_id = ${alias}.id AND c.deleted_at IS NULL LIMIT 1)`;
-  const groupsOf = (ids: string[]) =>
-    ids.length === 0
-      ? Promise.resolve()
-      : pool.query(
-          `SELECT m.id::text AS member, g.id, g.attributes ->> 'displayName' AS display
-       FROM unnest($2::uuid[]) AS m(id)
-       JOIN LATERAL (
-         SELECT g.id, g.attributes FROM resources g
-         WHERE g.tenant_id = $1::uuid AND g.resource_type = 'Group'
-           AND g.attributes @> jsonb_build_object('members', jsonb_build_array(jsonb_build_object('value', m.id::text)))
-       ) g ON true
-       ORDER BY g.id`,
-          [tenantId, ids],
-        );
+  // The hub's read SQL (`scimReadSql`, what ScimResourceRepository runs), statement for statement:
+  // one statement per read (resource + externalId + derived groups; or count + page), with the
+  // predicate filterToSql gives `userName eq` on Users.
   if (u.pathname === '/get') {
-    const { rows } = await pool.query<{ id: string }>(
-      `SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at, ${externalId('$4::uuid', 'r')} AS external_id
-       FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND r.id = $3::uuid`,
-      [tenantId, 'User', u.searchParams.get('id'), readSourceId],
-    );
-    await groupsOf(rows.map((r) => r.id));
+    const q = scimReadSql.get(tenantId, 'User', u.searchParams.get('id') ?? '', readSourceId, true);
+    const { rows } = await pool.query(q.text, q.values);
     return send(200, rows[0]);
   }
   if (u.pathname === '/filter' || u.pathname === '/list') {
     const name = u.searchParams.get('name');
-    const where = name ? '(r.name_key = $3::text)' : 'true';
-    const params: unknown[] = name ? [tenantId, 'User', name.toLowerCase()] : [tenantId, 'User'];
-    const count = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND (${where})`,
-      params,
-    );
-    const n = params.length;
-    const { rows } = await pool.query<{ id: string }>(
-      `SELECT q.id, q.resource_type, q.attributes, q.version, q.created_at, q.updated_at,
-        ${externalId(`$${n + 1}::uuid`, 'q')} AS external_id, q.sk::text AS sort_key FROM (
-        SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at, NULL::text AS sk
-        FROM resources r
-        WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND (${where})
-      ) q
-      WHERE true
-      ORDER BY q.id ASC
-      LIMIT $${n + 2}::int OFFSET $${n + 3}::int`,
-      [...params, readSourceId, 100, 0],
-    );
-    await groupsOf(rows.map((r) => r.id));
-    return send(200, { totalResults: Number(count.rows[0]!.n), Resources: rows });
+    const params = new SqlParams([tenantId, 'User']);
+    const where = name ? `(r.name_key = ${params.add(name.toLowerCase(), 'text')})` : 'true';
+    const q = scimReadSql.page({ params, where, sourceId: readSourceId, limit: 100, offset: 0 }, false, true);
+    const { rows } = await pool.query<{ total: string }>(q.text, q.values);
+    return send(200, { totalResults: Number(rows[0]?.total ?? 0), Resources: rows });
   }
   if (u.pathname === '/create') {
     const chunks: Buffer[] = [];

@@ -489,6 +489,92 @@ describe('inbound SCIM server (RFC 7644)', () => {
       expect(after.body.meta.version).toBe('W/"2"');
     });
 
+    it('large groups: members added and removed in batches, order kept, filters on members and groups, deletes cascade', async () => {
+      const ops = Array.from({ length: 60 }, (_, i) => ({
+        method: 'POST',
+        path: '/Users',
+        bulkId: `m${i}`,
+        data: { schemas: [USER_URN], userName: `batch-member-${i}`, displayName: `Batch ${i}` },
+      }));
+      const bulk = await call('POST', '/Bulk', { schemas: [BULK_REQUEST_URN], Operations: ops });
+      const ids: string[] = bulk.body.Operations.map((o: { location: string }) =>
+        o.location.split('/').pop(),
+      );
+      expect(ids).toHaveLength(60);
+      const group = await call('POST', '/Groups', {
+        schemas: [GROUP_URN],
+        displayName: 'Batch Group',
+        members: ids.slice(0, 30).map((value) => ({ value })),
+      });
+      expect(group.status).toBe(201);
+      const other = await call('POST', '/Groups', {
+        schemas: [GROUP_URN],
+        displayName: 'Other Group',
+        members: [{ value: ids[5] }],
+      });
+      const added = await call('PATCH', `/Groups/${group.body.id}`, {
+        schemas: [PATCH_URN],
+        Operations: [{ op: 'add', path: 'members', value: ids.slice(30).map((value) => ({ value })) }],
+      });
+      expect(added.status).toBe(200);
+      expect(added.body.members.map((m: { value: string }) => m.value)).toEqual(ids);
+      const removed = await call('PATCH', `/Groups/${group.body.id}`, {
+        schemas: [PATCH_URN],
+        Operations: ids.slice(0, 10).map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })),
+      });
+      expect(removed.status).toBe(200);
+      const read = await call('GET', `/Groups/${group.body.id}`);
+      expect(read.body.members.map((m: { value: string }) => m.value)).toEqual(ids.slice(10));
+      expect(read.body.members[0]).toEqual({
+        value: ids[10],
+        type: 'User',
+        display: 'Batch 10',
+        $ref: expect.stringMatching(new RegExp(`/Users/${ids[10]}$`)),
+      });
+      expect(read.body.meta.version).toBe('W/"3"');
+      const groupsWith = async (f: string) =>
+        (
+          await call('GET', `/Groups?filter=${encodeURIComponent(f)}&attributes=displayName`)
+        ).body.Resources.map((r: { displayName: string }) => r.displayName);
+      expect(await groupsWith(`members.value eq "${ids[5]}"`)).toEqual(['Other Group']);
+      expect((await groupsWith(`members.value eq "${ids[40]}"`)).sort()).toEqual(['Batch Group']);
+      expect(await groupsWith(`members[display eq "batch 41"] and displayName sw "Batch"`)).toEqual([
+        'Batch Group',
+      ]);
+      expect(await groupsWith(`members.value eq "${ids[40].toUpperCase()}"`)).toEqual(['Batch Group']);
+      expect(
+        (
+          await call(
+            'GET',
+            `/Users?filter=${encodeURIComponent(`groups.display eq "batch group" and userName sw "batch-member-"`)}&count=100`,
+          )
+        ).body.totalResults,
+      ).toBe(50);
+      const fifth = await call('GET', `/Users/${ids[5]}`);
+      expect(fifth.body.groups.map((g: { display: string }) => g.display)).toEqual(['Other Group']);
+      const listed = await call(
+        'GET',
+        `/Users?filter=${encodeURIComponent(`userName eq "batch-member-12"`)}`,
+      );
+      expect(listed.body.Resources[0].groups).toEqual([
+        expect.objectContaining({ value: group.body.id, display: 'Batch Group', type: 'direct' }),
+      ]);
+      expect((await call('DELETE', `/Users/${ids[12]}`)).status).toBe(204);
+      const afterDelete = await call('GET', `/Groups/${group.body.id}`);
+      expect(afterDelete.body.members).toHaveLength(49);
+      expect(afterDelete.body.meta.version).toBe('W/"4"');
+      expect((await call('DELETE', `/Groups/${other.body.id}`)).status).toBe(204);
+      expect((await call('GET', `/Users/${ids[5]}`)).body.groups).toBeUndefined();
+      const cleared = await call('PUT', `/Groups/${group.body.id}`, {
+        schemas: [GROUP_URN],
+        displayName: 'Batch Group',
+        members: [],
+      });
+      expect(cleared.status).toBe(200);
+      expect((await call('GET', `/Groups/${group.body.id}`)).body.members ?? []).toEqual([]);
+      expect(await groupsWith(`members.value eq "${ids[40]}"`)).toEqual([]);
+    });
+
     it('rfc7644 §3.6 DELETE: 204, then 404; every write audited with source and changes; one outbox row per version', async () => {
       const res = await call('DELETE', `/Users/${user.id}`);
       expect(res.status).toBe(204);

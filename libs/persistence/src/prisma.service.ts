@@ -21,6 +21,16 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     this.pool = pool;
   }
 
+  /**
+   * One statement straight on the pool, for hot read paths inside libs/persistence: about 0.04 ms
+   * less per query than `$queryRawUnsafe` (ADR 0303). Rows are as node-postgres parses them
+   * (jsonb as objects, timestamptz as Date, int8/numeric as strings).
+   */
+  async rawQuery<T>(text: string, values: readonly unknown[]): Promise<T[]> {
+    const result = await this.pool.query(text, values as unknown[]);
+    return result.rows as T[];
+  }
+
   /** The last shutdown phase: workers drain before it (beforeApplicationShutdown) and may still write. */
   async onApplicationShutdown(): Promise<void> {
     await this.close();

@@ -126,12 +126,16 @@ export class ScimResourceService {
     const { registry, view } = await this.typeAt(caller, endpoint);
     const tenantId = asTenantId(caller.principal.tenantId);
     const sourceId = await this.readerSource(caller);
-    const record = await this.resources.get(tenantId, view.name, id, sourceId);
+    const withGroups = wantsGroups(view, options);
+    const record = await this.resources.get(tenantId, view.name, id, sourceId, withGroups);
     if (!record) throw new NotFoundError(`${view.name} ${id} not found`);
     const etag = etagOf(record);
     const location = resourceLocation(this.locations, view, record.id);
     if (!ifNoneMatchPasses(options.ifNoneMatch, record.version)) return { status: 304, etag, location };
-    const body = await this.represent(tenantId, record, view, registry, options);
+    const body = toRepresentation(record, view, registry, this.locations, {
+      ...options,
+      groups: record.groups ?? [],
+    });
     return { status: 200, body, etag, location, id: record.id };
   }
 
@@ -150,8 +154,6 @@ export class ScimResourceService {
     const params = new SqlParams([tenantId, views.length === 1 ? views[0]!.name : views.map((v) => v.name)]);
     const root = !endpoint;
     const where = this.whereClause(request, views, params, sourceId, root);
-    // count() runs the filter alone: PostgreSQL refuses parameters a statement does not use.
-    const countParams = new SqlParams(params.values);
     const sort = request.sortBy ? this.sortClause(request, views, params, sourceId, root) : undefined;
     const scope = endpoint ? endpoint.toLowerCase() : '/';
     const base: Omit<ListQuery, 'limit'> = {
@@ -160,25 +162,37 @@ export class ScimResourceService {
       ...(sort ? { sort } : {}),
       sourceId,
     };
-    const totalResults = await this.resources.count({ params: countParams, where }, root);
+    const options: ProjectionOptions = {
+      ...(request.attributes ? { attributes: request.attributes } : {}),
+      ...(request.excludedAttributes ? { excludedAttributes: request.excludedAttributes } : {}),
+    };
+    const byType = new Map(views.map((v) => [v.name, { view: v, groups: wantsGroups(v, options) }]));
+    const withGroups = views.some((v) => byType.get(v.name)!.groups);
     const page = request.pagination;
-    let rows: ListedRecord[] = [];
+    let rows: ListedRecord[];
+    let totalResults: number;
     const extra: Record<string, unknown> = {};
     if (page.mode === 'index') {
-      if (page.count > 0 && page.startIndex <= totalResults)
-        rows = await this.resources.list({ ...base, limit: page.count, offset: page.startIndex - 1 }, root);
+      // One statement: the page and totalResults (an empty page past the end still counts).
+      ({ rows, totalResults } = await this.resources.page(
+        { ...base, limit: page.count, offset: page.startIndex - 1 },
+        root,
+        withGroups,
+      ));
     } else {
       const fingerprint = queryFingerprint(scope, request);
       const position = decodeCursor(cursorTextOf(request), fingerprint);
       // One row more than asked tells whether another page exists in the walking direction.
-      const fetched = await this.resources.list(
+      const fetched = await this.resources.page(
         { ...base, limit: page.count + 1, ...(position ? { keyset: position } : {}) },
         root,
+        withGroups,
       );
-      const more = fetched.length > page.count;
+      totalResults = fetched.totalResults;
+      const more = fetched.rows.length > page.count;
       rows = position?.before
-        ? fetched.slice(fetched.length > page.count ? 1 : 0)
-        : fetched.slice(0, page.count);
+        ? fetched.rows.slice(fetched.rows.length > page.count ? 1 : 0)
+        : fetched.rows.slice(0, page.count);
       const first = rows[0];
       const last = rows[rows.length - 1];
       const hasNext = position?.before ? true : more;
@@ -188,19 +202,13 @@ export class ScimResourceService {
       if (first && hasPrevious)
         extra.previousCursor = encodeCursor(fingerprint, { key: first.sortKey, id: first.id, before: true });
     }
-    const byType = new Map(views.map((v) => [v.name, v]));
-    const options: ProjectionOptions = {
-      ...(request.attributes ? { attributes: request.attributes } : {}),
-      ...(request.excludedAttributes ? { excludedAttributes: request.excludedAttributes } : {}),
-    };
-    const needGroups = rows.filter((r) => wantsGroups(byType.get(r.resourceType)!, options)).map((r) => r.id);
-    const groups = await this.resources.groupsOf(tenantId, needGroups);
-    const resources = rows.map((r) =>
-      toRepresentation(r, byType.get(r.resourceType)!, registry, this.locations, {
+    const resources = rows.map((r) => {
+      const type = byType.get(r.resourceType)!;
+      return toRepresentation(r, type.view, registry, this.locations, {
         ...options,
-        groups: groups.get(r.id) ?? [],
-      }),
-    );
+        groups: type.groups ? (r.groups ?? []) : [],
+      });
+    });
     return {
       schemas: [LIST_RESPONSE_URN],
       totalResults,
@@ -416,7 +424,7 @@ export class ScimResourceService {
     registry: SchemaRegistry,
     options: ProjectionOptions,
   ): Promise<ScimResult> {
-    const body = await this.represent(tenantId, record, view, registry, options);
+    const body = await this.represent(tenantId, record, view, registry, options, status === 201);
     return {
       status,
       body,
@@ -432,11 +440,17 @@ export class ScimResourceService {
     view: ResourceTypeSchemas,
     registry: SchemaRegistry,
     options: ProjectionOptions,
+    created: boolean,
   ): Promise<Record<string, unknown>> {
-    const groups = wantsGroups(view, options)
-      ? ((await this.resources.groupsOf(tenantId, [record.id])).get(record.id) ?? [])
-      : [];
-    return toRepresentation(record, view, registry, this.locations, { ...options, groups });
+    // A resource just created is in no group yet; otherwise its derived groups as stored now.
+    const read =
+      !created && wantsGroups(view, options)
+        ? await this.resources.get(tenantId, view.name, record.id, null, true)
+        : null;
+    return toRepresentation(record, view, registry, this.locations, {
+      ...options,
+      groups: read?.groups ?? [],
+    });
   }
 
   /**

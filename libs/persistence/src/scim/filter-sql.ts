@@ -1,4 +1,5 @@
 import type { CompValue, CompareOp, FilterNode, ResolvedAttribute } from '@hub/scim';
+import { memberElementsSql, memberOfSql } from './members-sql';
 
 /**
  * Translates a filter validated by `@hub/scim` (`validateFilter`: every attribute node carries its
@@ -16,7 +17,7 @@ import type { CompValue, CompareOp, FilterNode, ResolvedAttribute } from '@hub/s
  * Columns instead of JSON where they exist: `id`, `meta.*` and, for Users, `userName` (the
  * lower-cased `name_key`, whose unique index serves `userName eq`); `externalId` is the calling
  * source's contribution (index on source, type, external_id); a derived read-only `groups`
- * attribute is computed from the groups whose `members` contain the resource.
+ * attribute is computed from `group_members`, and so is `members` (ADR 0303).
  */
 
 export class SqlParams {
@@ -149,9 +150,12 @@ class Translator {
     if (core && attr.attribute === 'groups' && this.ctx.derivedGroups) {
       const base = p.add(`${this.ctx.locationBase}Groups/`, 'text');
       return {
-        from: `(SELECT jsonb_build_object('value', g.id::text, 'display', g.attributes -> 'displayName', 'type', 'direct', '$ref', ${base} || g.id::text) AS v FROM resources g WHERE g.tenant_id = ${this.ctx.tenantParam} AND g.resource_type = 'Group' AND g.attributes @> jsonb_build_object('members', jsonb_build_array(jsonb_build_object('value', ${r}.id::text)))) AS ${a}`,
+        from: `(SELECT jsonb_build_object('value', g.id::text, 'display', g.attributes -> 'displayName', 'type', 'direct', '$ref', ${base} || g.id::text) AS v FROM ${memberOfSql(r, this.ctx.tenantParam)}) AS ${a}`,
         col: `${a}.v`,
       };
+    }
+    if (core && attr.attribute === 'members') {
+      return { from: `${memberElementsSql(r, 'v')} AS ${a}`, col: `${a}.v` };
     }
     const path = p.add([...(attr.extension ? [attr.schema] : []), attr.attribute], 'text[]');
     return { from: `scim_elements(${r}.attributes #> ${path}) AS ${a}(v)`, col: `${a}.v` };
@@ -184,6 +188,16 @@ class Translator {
       // Bare comparison so the unique index (tenant, type, name_key) serves it; userName is
       // required, so name_key is never NULL for the type that has it.
       return `(${r}.name_key = ${p.add(value.toLowerCase(), 'text')})`;
+    }
+    if (
+      attr.attribute === 'members' &&
+      attr.subAttribute === 'value' &&
+      op === 'eq' &&
+      typeof value === 'string'
+    ) {
+      // The membership index (tenant, member) instead of a probe per group.
+      if (!UUID_RE.test(value) || (attr.caseExact && value !== value.toLowerCase())) return 'false';
+      return `(${r}.id IN (SELECT gm.group_id FROM group_members gm WHERE gm.tenant_id = ${this.ctx.tenantParam} AND gm.member_id = ${p.add(value, 'uuid')}))`;
     }
     if (
       attr.attribute === 'externalId' &&

@@ -15,6 +15,7 @@ import {
   type UpdateAssertion,
   type WriteContext,
 } from './inbound-write.types';
+import { membersSql } from './members-sql';
 import { isUuid } from './scim-resource.repository';
 
 /** Interactive transactions wait for a pooled connection under load instead of failing after 2 s. */
@@ -30,6 +31,7 @@ interface LockedRow {
   created_at: Date;
   updated_at: Date;
   external_id: string | null;
+  members: unknown[] | null;
 }
 
 /**
@@ -55,10 +57,11 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
         id,
         ctx.tenantId,
         assertion.resourceType,
-        JSON.stringify(assertion.view.attributes),
+        storedJson(assertion.view.attributes),
         assertion.nameKey,
       );
       if (inserted.length === 0) throw new UniqueKeyTakenError(assertion.resourceType);
+      await this.syncMembers(tx, ctx.tenantId, id, undefined, assertion.view.attributes.members);
       await this.saveContribution(tx, ctx, assertion.resourceType, id, assertion.view);
       await this.outbox(tx, ctx.tenantId, assertion.resourceType, id, 1, 'created');
       await this.audit.append(
@@ -116,10 +119,18 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
         const updated = await tx.$queryRawUnsafe<Array<{ version: number; updated_at: Date }>>(
           `UPDATE resources SET attributes = $1::jsonb, name_key = $2, version = version + 1, updated_at = now()
            WHERE id = $3::uuid RETURNING version, updated_at`,
-          JSON.stringify(view.attributes),
+          storedJson(view.attributes),
           nameKey,
           assertion.id,
         );
+        if ('members' in changed)
+          await this.syncMembers(
+            tx,
+            ctx.tenantId,
+            assertion.id,
+            current.attributes.members,
+            view.attributes.members,
+          );
         current.version = updated[0]!.version;
         current.updatedAt = updated[0]!.updated_at;
         await this.outbox(tx, ctx.tenantId, assertion.resourceType, assertion.id, current.version, 'updated');
@@ -191,20 +202,23 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
 
   /** Removing a resource removes its memberships: each group changed is a new version. */
   private async removeFromGroups(tx: Db, ctx: WriteContext, memberId: string): Promise<void> {
-    const groups = await tx.$queryRawUnsafe<Array<{ id: string; version: number }>>(
-      `UPDATE resources g SET
-         attributes = jsonb_set(g.attributes, '{members}', (
-           SELECT COALESCE(jsonb_agg(m), '[]'::jsonb) FROM jsonb_array_elements(g.attributes -> 'members') m
-           WHERE m ->> 'value' IS DISTINCT FROM $3)),
-         version = g.version + 1, updated_at = now()
-       WHERE g.id IN (
-         SELECT id FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2
-           AND attributes @> jsonb_build_object('members', jsonb_build_array(jsonb_build_object('value', $3::text)))
-         ORDER BY id FOR UPDATE)
-       RETURNING g.id, g.version`,
+    // Lock the groups first (in id order, as a PATCH of the group would), then drop the rows.
+    const locked = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT g.id FROM resources g
+       WHERE g.id IN (SELECT gm.group_id FROM group_members gm WHERE gm.tenant_id = $1::uuid AND gm.member_id = $2::uuid)
+       ORDER BY g.id FOR UPDATE`,
       ctx.tenantId,
-      'Group',
       memberId,
+    );
+    if (locked.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `DELETE FROM group_members WHERE tenant_id = $1::uuid AND member_id = $2::uuid`,
+      ctx.tenantId,
+      memberId,
+    );
+    const groups = await tx.$queryRawUnsafe<Array<{ id: string; version: number }>>(
+      `UPDATE resources SET version = version + 1, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id, version`,
+      locked.map((g) => g.id),
     );
     for (const g of groups) {
       await this.outbox(tx, ctx.tenantId, 'Group', g.id, g.version, 'updated');
@@ -234,7 +248,7 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
     const rows = await tx.$queryRawUnsafe<LockedRow[]>(
       `SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at,
               (SELECT c.external_id FROM contributions c WHERE c.source_id = $4::uuid AND c.resource_id = r.id
-                 AND c.deleted_at IS NULL LIMIT 1) AS external_id
+                 AND c.deleted_at IS NULL LIMIT 1) AS external_id, ${membersSql('r')} AS members
        FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid
        FOR UPDATE OF r`,
       ctx.tenantId,
@@ -247,12 +261,64 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
     return {
       id: row.id,
       resourceType: row.resource_type,
-      attributes: row.attributes,
+      attributes: row.members ? { ...row.attributes, members: row.members } : row.attributes,
       externalId: row.external_id,
       version: row.version,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
+  }
+
+  /**
+   * Keeps `group_members` equal to the asserted `members` (ADR 0303): rows of removed members go,
+   * new ones are appended in the asserted order, kept ones change only when their type or display
+   * did. A group of 50 000 members gains or loses a batch without rewriting the others.
+   */
+  private async syncMembers(
+    tx: Db,
+    tenantId: TenantId,
+    groupId: string,
+    before: unknown,
+    after: unknown,
+  ): Promise<void> {
+    const old = new Map(memberRows(before).map((m) => [m.value, m]));
+    const next = memberRows(after);
+    const nextIds = new Set(next.map((m) => m.value));
+    const removed = [...old.keys()].filter((v) => !nextIds.has(v));
+    const added = next.filter((m) => !old.has(m.value));
+    const changed = next.filter((m) => {
+      const o = old.get(m.value);
+      return o !== undefined && (o.type !== m.type || o.display !== m.display);
+    });
+    if (removed.length > 0)
+      await tx.$executeRawUnsafe(
+        `DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = ANY($2::uuid[])`,
+        groupId,
+        removed,
+      );
+    for (const [rows, sql] of [
+      [
+        added,
+        `INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display)
+         SELECT $1::uuid, $2::uuid, m.id, m.type, m.display
+         FROM unnest($3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS m(id, type, display, n) ORDER BY m.n`,
+      ],
+      [
+        changed,
+        `UPDATE group_members gm SET member_type = m.type, display = m.display
+         FROM unnest($3::uuid[], $4::text[], $5::text[]) AS m(id, type, display)
+         WHERE gm.tenant_id = $1::uuid AND gm.group_id = $2::uuid AND gm.member_id = m.id`,
+      ],
+    ] as const)
+      if (rows.length > 0)
+        await tx.$executeRawUnsafe(
+          sql,
+          tenantId,
+          groupId,
+          rows.map((m) => m.value),
+          rows.map((m) => m.type),
+          rows.map((m) => m.display),
+        );
   }
 
   private async saveContribution(
@@ -347,4 +413,34 @@ function summariseValue(value: unknown): unknown {
   const text = JSON.stringify(value) ?? 'null';
   if (text.length <= MAX_AUDIT_VALUE_CHARS) return value;
   return { omitted: true, chars: text.length, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+interface MemberRow {
+  value: string;
+  type: string;
+  display: string | null;
+}
+
+/** The members a write asserts, as rows (values are resolved resource ids by now). */
+function memberRows(members: unknown): MemberRow[] {
+  if (!Array.isArray(members)) return [];
+  const out: MemberRow[] = [];
+  for (const m of members as Array<Record<string, unknown> | null>) {
+    if (!m || !isUuid(m.value)) continue;
+    out.push({
+      value: m.value,
+      type: typeof m.type === 'string' ? m.type : 'User',
+      display: typeof m.display === 'string' ? m.display : null,
+    });
+  }
+  return out;
+}
+
+/**
+ * The resource row's JSON: `members` is held in `group_members`, so the stored attribute is the
+ * marker `[]` (it says the resource holds members; reads compose the list from the table).
+ */
+function storedJson(attributes: Record<string, unknown>): string {
+  if (!Array.isArray(attributes.members)) return JSON.stringify(attributes);
+  return JSON.stringify({ ...attributes, members: [] });
 }

@@ -1,3 +1,4 @@
+import { membersSql } from './members-sql';
 import {
   InvalidValueError,
   ScimError,
@@ -81,7 +82,9 @@ export function sortKeySql(sort: SortAttribute, ctx: FilterSqlContext): { expr: 
       throw new InvalidValueError('Cannot sort by groups: it is derived from group memberships');
   }
   const path = p.add([...(sort.extension ? [sort.schema] : []), sort.attribute], 'text[]');
-  const top = `(${r}.attributes #> ${path})`;
+  // `members` is held in group_members (ADR 0303): sort by the composed list.
+  const top =
+    !sort.extension && sort.attribute === 'members' ? `(${membersSql(r)})` : `(${r}.attributes #> ${path})`;
   const picked = sort.multiValued
     ? `COALESCE((SELECT e FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${top}) = 'array' THEN ${top} ELSE '[]'::jsonb END) e WHERE e -> 'primary' = 'true'::jsonb LIMIT 1), CASE WHEN jsonb_typeof(${top}) = 'array' THEN ${top} -> 0 ELSE ${top} END)`
     : top;
