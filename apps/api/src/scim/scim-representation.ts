@@ -70,6 +70,21 @@ export function toRepresentation(
 
 /** Whether a response shaped by these options would show `groups` (to skip the lookup when not). */
 export function wantsGroups(view: ResourceTypeSchemas, options: ProjectionOptions): boolean {
+  // Most requests shape nothing: the answer per type is then fixed (registries are rebuilt, not mutated).
+  if (!options.attributes?.length && !options.excludedAttributes?.length) {
+    let known = defaultGroups.get(view);
+    if (known === undefined) {
+      known = probeGroups(view, {});
+      defaultGroups.set(view, known);
+    }
+    return known;
+  }
+  return probeGroups(view, options);
+}
+
+const defaultGroups = new WeakMap<ResourceTypeSchemas, boolean>();
+
+function probeGroups(view: ResourceTypeSchemas, options: ProjectionOptions): boolean {
   const attr = view.findAttribute(view.core, 'groups');
   if (!attr || attr.mutability !== 'readOnly') return false;
   const probe = projectResource(
