@@ -12,3 +12,4 @@ export * from './repositories/source.repository';
 export * from './repositories/outbox.repository';
 export * from './scim';
 export * from './tenant-bootstrap-repositories';
+export * from './engine';

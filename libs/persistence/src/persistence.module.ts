@@ -1,4 +1,10 @@
 import { Global, Module } from '@nestjs/common';
+import {
+  CorrelationCaseRepository,
+  EngineRuleSetRepository,
+  EngineStore,
+  RecomputeRunRepository,
+} from './engine';
 import { PrismaService } from './prisma.service';
 import { ApiClientRepository } from './repositories/api-client.repository';
 import { AuditRepository } from './repositories/audit.repository';
@@ -14,6 +20,10 @@ const repositories = [
   WorkerPingRepository,
   SourceRepository,
   OutboxRepository,
+  EngineStore,
+  EngineRuleSetRepository,
+  CorrelationCaseRepository,
+  RecomputeRunRepository,
 ];
 
 /** Needs HUB_CONFIG from the importing app's ConfigModule. */

@@ -1,0 +1,229 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ScimError } from '@hub/scim';
+import {
+  AuditRepository,
+  isUuid,
+  type CreateAssertion,
+  type DeleteAssertion,
+  type GoldenRecord,
+  type InboundWriteGateway,
+  type StoredContribution,
+  type StoredGolden,
+  type UpdateAssertion,
+  type WriteContext,
+} from '@hub/persistence';
+import { hashJson } from '@hub/engine';
+import { AggregationService, type AssertionContext } from './aggregation.service';
+import { contributionAfterWrite } from './contribution-after-write';
+import { removalEffect } from './engine-defaults';
+
+/** Audit detail values larger than this are summarised (a 10 000-member group stays readable). */
+const MAX_AUDIT_VALUE_CHARS = 2_000;
+
+/**
+ * A POST that did not produce a golden record: kept as an uncorrelated contribution (the source
+ * may not create, or several records match and an admin decides). 202: accepted, not applied.
+ */
+export class ContributionParkedError extends ScimError {
+  constructor(
+    readonly contributionId: string,
+    readonly caseId: string | undefined,
+  ) {
+    super(
+      202,
+      undefined,
+      caseId
+        ? `Accepted as contribution ${contributionId}: several resources match it; correlation case ${caseId} awaits an administrator`
+        : `Accepted as contribution ${contributionId}: no resource matches it and this client may not create one; it joins when one appears`,
+    );
+  }
+}
+
+/**
+ * The inbound SCIM server's gateway on the aggregation engine (ADR 0203): a write is the calling
+ * source's contribution; the golden record is what the authority rules make of all of them.
+ */
+@Injectable()
+export class EngineInboundWriter implements InboundWriteGateway {
+  constructor(
+    private readonly aggregation: AggregationService,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async create(ctx: WriteContext, assertion: CreateAssertion): Promise<GoldenRecord> {
+    const store = this.aggregation.store;
+    const id = randomUUID();
+    const outcome = await store.transaction(async (tx) => {
+      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
+      const { attributes, externalId } = assertion.view;
+      // A SCIM client's key for its object is the hub id it gets back. A parked POST has none:
+      // it is keyed by its externalId (or content), so a client retrying it changes nothing.
+      const draft = { resourceType: assertion.resourceType, sourceKey: id, externalId, attributes };
+      const out = await this.aggregation.assertUnlinked(tx, actx(ctx), config, draft, {
+        newId: id,
+        sourceKeyFor: (resourceId) =>
+          resourceId ??
+          (externalId !== null ? `externalId:${externalId}` : `content:${hashJson(attributes)}`),
+      });
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action:
+            out.outcome === 'parked'
+              ? `scim.${assertion.resourceType}.parked`
+              : out.created
+                ? `scim.${assertion.resourceType}.created`
+                : `scim.${assertion.resourceType}.joined`,
+          resourceType: assertion.resourceType,
+          resourceId: out.outcome === 'parked' ? null : out.result.golden.id,
+          requestId: ctx.requestId ?? null,
+          detail: {
+            channel: ctx.channel,
+            ...(out.outcome === 'parked'
+              ? {
+                  contribution: out.contributionId,
+                  ...(out.caseId ? { case: out.caseId, candidates: out.candidates } : {}),
+                }
+              : { version: out.result.golden.version, changed: out.result.changes }),
+            ...(externalId !== null ? { externalId } : {}),
+          },
+        },
+        tx,
+      );
+      return out;
+    });
+    if (outcome.outcome === 'parked')
+      throw new ContributionParkedError(outcome.contributionId, outcome.caseId);
+    return record(outcome.result.golden, assertion.view.externalId);
+  }
+
+  async update(ctx: WriteContext, assertion: UpdateAssertion): Promise<GoldenRecord | null> {
+    if (!isUuid(assertion.id)) return null;
+    const store = this.aggregation.store;
+    return store.transaction(async (tx) => {
+      const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
+      if (!current) return null;
+      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
+      const own = ownContribution(
+        await store.contributionsOf(tx, ctx.tenantId, current.id),
+        ctx.sourceId,
+        current.id,
+      );
+      const before = record(current, own?.externalId ?? null);
+      const { view } = await assertion.change(before);
+      const attributes = own?.deletedAt
+        ? contributionAfterWrite(config.schemas, null, current.attributes, view.attributes)
+        : contributionAfterWrite(config.schemas, own?.attributes, current.attributes, view.attributes);
+      const draft = {
+        resourceType: assertion.resourceType,
+        sourceKey: own?.sourceKey ?? current.id,
+        externalId: view.externalId,
+        attributes,
+      };
+      const out = await this.aggregation.assertLinked(tx, actx(ctx), config, current, draft, own);
+      if (!out.contributionChanged) return before;
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action: `scim.${assertion.resourceType}.${assertion.kind === 'patch' ? 'patched' : 'replaced'}`,
+          resourceType: assertion.resourceType,
+          resourceId: current.id,
+          requestId: ctx.requestId ?? null,
+          detail: {
+            channel: ctx.channel,
+            version: out.golden.version,
+            changed: out.changes,
+            ...(view.externalId !== (own?.externalId ?? null)
+              ? { externalId: { from: own?.externalId ?? null, to: view.externalId } }
+              : {}),
+            ...(assertion.request !== undefined ? { request: summariseValue(assertion.request) } : {}),
+          },
+        },
+        tx,
+      );
+      if (out.golden.lifecycleState === 'deleted') return null;
+      return record(out.golden, view.externalId);
+    });
+  }
+
+  async delete(ctx: WriteContext, assertion: DeleteAssertion): Promise<boolean> {
+    if (!isUuid(assertion.id)) return false;
+    const store = this.aggregation.store;
+    return store.transaction(async (tx) => {
+      const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
+      if (!current) return false;
+      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
+      const own = ownContribution(
+        await store.contributionsOf(tx, ctx.tenantId, current.id),
+        ctx.sourceId,
+        current.id,
+      );
+      assertion.precondition?.(record(current, own?.externalId ?? null));
+      const effect = removalEffect(config.lifecycle, ctx.sourceId);
+      const out = await this.aggregation.withdraw(tx, actx(ctx), config, current, own, effect);
+      await this.audit.append(
+        ctx.tenantId,
+        {
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          sourceId: ctx.sourceId,
+          action: `scim.${assertion.resourceType}.${out.deleted ? 'deleted' : effect === 'lifecycle' ? 'suspended' : 'withdrawn'}`,
+          resourceType: assertion.resourceType,
+          resourceId: current.id,
+          requestId: ctx.requestId ?? null,
+          detail: {
+            channel: ctx.channel,
+            version: out.deleted ? current.version + 1 : (out.result?.golden.version ?? current.version),
+          },
+        },
+        tx,
+      );
+      return true;
+    });
+  }
+}
+
+function actx(ctx: WriteContext): AssertionContext {
+  return {
+    tenantId: ctx.tenantId,
+    sourceId: ctx.sourceId,
+    actor: ctx.actor,
+    requestId: ctx.requestId ?? null,
+    channel: ctx.channel,
+  };
+}
+
+/** The source's contribution to a record: the one keyed by the record's id first (inbound SCIM). */
+function ownContribution(
+  all: readonly StoredContribution[],
+  sourceId: string,
+  resourceId: string,
+): StoredContribution | null {
+  const mine = all.filter((c) => c.sourceId === sourceId);
+  return mine.find((c) => c.sourceKey === resourceId) ?? mine.find((c) => !c.deletedAt) ?? mine[0] ?? null;
+}
+
+function record(g: StoredGolden, externalId: string | null): GoldenRecord {
+  return {
+    id: g.id,
+    resourceType: g.resourceType,
+    attributes: g.attributes,
+    externalId,
+    version: g.version,
+    createdAt: g.createdAt,
+    updatedAt: g.updatedAt,
+  };
+}
+
+function summariseValue(value: unknown): unknown {
+  const text = JSON.stringify(value) ?? 'null';
+  if (text.length <= MAX_AUDIT_VALUE_CHARS) return value;
+  return { omitted: true, chars: text.length, sha256: hashJson(value) };
+}
