@@ -125,12 +125,14 @@ export class AggregationService {
         ? null
         : await this.store.lockGolden(tx, tenantId, draft.resourceType, resourceId);
       if (!created && !current) throw new Error(`golden record ${resourceId} vanished during correlation`);
+      const keyed = options.sourceKeyFor ? { ...draft, sourceKey: options.sourceKeyFor(resourceId) } : draft;
+      // A new record's contribution is linked once the record exists (foreign key).
       const contributionId = await this.saveContribution(
         tx,
         tenantId,
         ctx.sourceId,
-        draft,
-        resourceId,
+        keyed,
+        created ? null : resourceId,
         now,
         false,
       );
@@ -138,6 +140,7 @@ export class AggregationService {
       const result = await this.resolveAndStore(tx, ctx, config, current, {
         newId: resourceId,
         event: assertEvent(ctx, draft),
+        ...(created ? { founding: contributionId } : {}),
       });
       return { outcome: 'golden', result, created };
     }
@@ -216,11 +219,13 @@ export class AggregationService {
     ctx: AssertionContext,
     config: EngineConfig,
     current: StoredGolden | null,
-    options: { newId?: string; event?: LifecycleEvent } = {},
+    options: { newId?: string; event?: LifecycleEvent; founding?: string } = {},
   ): Promise<StoredResult> {
     const { tenantId } = ctx;
     const id = current?.id ?? options.newId!;
-    const stored = await this.store.contributionsOf(tx, tenantId, id);
+    const stored = current
+      ? await this.store.contributionsOf(tx, tenantId, id)
+      : [(await this.store.contributionById(tx, tenantId, options.founding!))!];
     const contributions = stored.map(toEngine);
     const live = contributions.filter((c) => !c.deletedAt);
     const now = new Date();
@@ -257,6 +262,7 @@ export class AggregationService {
     const provenance = provenanceToJson(result.provenance);
     if (!current) {
       const times = await this.store.insertGolden(tx, tenantId, config.resourceType, id, write);
+      await this.store.linkContribution(tx, tenantId, options.founding!, id);
       await this.store.saveProvenance(tx, tenantId, id, provenance);
       if (config.indexesKeys)
         await this.store.replaceMatchKeys(

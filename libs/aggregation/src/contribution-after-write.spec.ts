@@ -24,7 +24,7 @@ describe("contributionAfterWrite: a PATCH/PUT on the golden record becomes the s
     const after = { ...golden, title: 'Captain', name: { givenName: 'Phil', familyName: 'Fry' } };
     const out = contributionAfterWrite(USERS, hr, golden, after);
     expect(out).toEqual({
-      schemas: [CORE, ENTERPRISE_USER_URN],
+      schemas: [CORE],
       userName: 'fry',
       title: 'Captain',
       name: { givenName: 'Phil' },
@@ -49,7 +49,7 @@ describe("contributionAfterWrite: a PATCH/PUT on the golden record becomes the s
   it('a source writing to a record for the first time asserts only what it changed', () => {
     const after = { ...golden, nickName: 'Fry-guy' };
     expect(contributionAfterWrite(USERS, null, golden, after)).toEqual({
-      schemas: [CORE, ENTERPRISE_USER_URN],
+      schemas: [CORE],
       nickName: 'Fry-guy',
     });
   });

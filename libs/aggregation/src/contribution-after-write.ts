@@ -45,10 +45,5 @@ export function contributionAfterWrite(
     if (b) own.set(key, b);
     else own.delete(key);
   }
-  const out = index.compose(own.values());
-  // `schemas` is recomputed from the attributes present; keep what the client declared when it
-  // named more (an extension URN without attributes is harmless and some clients resend it).
-  const declared = goldenAfter['schemas'];
-  if (Array.isArray(declared) && declared.length > 0) out['schemas'] = [...declared];
-  return out;
+  return index.compose(own.values());
 }

@@ -13,8 +13,11 @@ import type {
   StoredProvenance,
 } from './engine-store.types';
 
-/** Interactive transactions wait for a pooled connection under load instead of failing after 2 s. */
-const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+/**
+ * Interactive transactions wait for a pooled connection under load instead of failing after 2 s;
+ * writers of one hot record queue on its row lock while holding a connection, so the wait is long.
+ */
+const TX_OPTIONS = { maxWait: 60_000, timeout: 30_000 };
 
 const GOLDEN_COLUMNS = `r.id, r.resource_type, r.attributes, r.version, r.lifecycle_state, r.suspended_at,
   r.delete_after, r.created_at, r.updated_at,
@@ -217,7 +220,8 @@ export class EngineStore {
     const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
       `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, external_id, resource_id,
                                   attributes, hash, asserted_at, deleted_at, created_at, updated_at)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::uuid, $8::jsonb, $9, $10, CASE WHEN $11 THEN $10 END, now(), now())
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::uuid, $8::jsonb, $9, $10::timestamptz,
+               CASE WHEN $11::boolean THEN $10::timestamptz END, now(), now())
        ON CONFLICT (source_id, resource_type, source_key) DO UPDATE SET
          external_id = EXCLUDED.external_id, resource_id = EXCLUDED.resource_id, attributes = EXCLUDED.attributes,
          hash = EXCLUDED.hash, asserted_at = EXCLUDED.asserted_at, deleted_at = EXCLUDED.deleted_at, updated_at = now()
@@ -262,7 +266,7 @@ export class EngineStore {
     const rows = await tx.$queryRawUnsafe<Array<{ created_at: Date; updated_at: Date }>>(
       `INSERT INTO resources (id, tenant_id, resource_type, attributes, version, name_key, lifecycle_state,
                               suspended_at, delete_after, created_at, updated_at)
-       VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 1, $5, $6::lifecycle_state, $7, $8, now(), now())
+       VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 1, $5, $6::lifecycle_state, $7::timestamptz, $8::timestamptz, now(), now())
        ON CONFLICT (tenant_id, resource_type, name_key) DO NOTHING
        RETURNING created_at, updated_at`,
       id,
@@ -298,7 +302,7 @@ export class EngineStore {
     }
     const rows = await tx.$queryRawUnsafe<Array<{ version: number; updated_at: Date }>>(
       `UPDATE resources SET attributes = $2::jsonb, name_key = $3, lifecycle_state = $4::lifecycle_state,
-         suspended_at = $5, delete_after = $6, version = version + 1, updated_at = now()
+         suspended_at = $5::timestamptz, delete_after = $6::timestamptz, version = version + 1, updated_at = now()
        WHERE id = $1::uuid RETURNING version, updated_at`,
       current.id,
       storedJson(g.attributes),
