@@ -18,9 +18,9 @@ import {
   AuditRepository,
   CorrelationCaseRepository,
   EngineStore,
-  SourceRepository,
   type Db,
   type GoldenWrite,
+  type LockedGolden,
   type StoredContribution,
   type StoredGolden,
   type TenantId,
@@ -71,13 +71,17 @@ export class AggregationService {
   constructor(
     readonly store: EngineStore,
     private readonly configs: EngineConfigService,
-    private readonly sources: SourceRepository,
     private readonly cases: CorrelationCaseRepository,
     private readonly audit: AuditRepository,
   ) {}
 
-  config(tenantId: TenantId, resourceType: string, db?: Db): Promise<EngineConfig> {
-    return this.configs.get(tenantId, resourceType, db);
+  /** Loads what a write needs from the pool before its transaction starts (schemas are cached). */
+  async prepare(tenantId: TenantId, resourceType: string): Promise<void> {
+    await this.configs.prepare(tenantId, resourceType);
+  }
+
+  config(tenantId: TenantId, resourceType: string, db?: Db, knownRevision?: number): Promise<EngineConfig> {
+    return this.configs.get(tenantId, resourceType, db, knownRevision);
   }
 
   /**
@@ -115,7 +119,7 @@ export class AggregationService {
         );
     }
     const decision: CorrelationDecision = correlate(keys, candidates, {
-      mayCreate: mayCreate((await this.sources.get(tenantId, ctx.sourceId))?.roles, draft.resourceType),
+      mayCreate: mayCreate(await this.store.sourceRoles(tx, tenantId, ctx.sourceId), draft.resourceType),
     });
     const now = new Date();
     if (decision.outcome === 'join' || decision.outcome === 'create') {
@@ -127,25 +131,25 @@ export class AggregationService {
       if (!created && !current) throw new Error(`golden record ${resourceId} vanished during correlation`);
       const keyed = options.sourceKeyFor ? { ...draft, sourceKey: options.sourceKeyFor(resourceId) } : draft;
       // A new record's contribution is linked once the record exists (foreign key).
-      const contributionId = await this.saveContribution(
+      const saved = await this.saveContribution(
         tx,
         tenantId,
         ctx.sourceId,
         keyed,
         created ? null : resourceId,
         now,
-        false,
       );
-      await this.cases.closeForContribution(tx, tenantId, contributionId, 'correlation');
+      await this.cases.closeForContribution(tx, tenantId, saved.id, 'correlation');
       const result = await this.resolveAndStore(tx, ctx, config, current, {
         newId: resourceId,
         event: assertEvent(ctx, draft),
-        ...(created ? { founding: contributionId } : {}),
+        contributions: withContribution(current?.contributions ?? [], saved),
+        ...(created ? { founding: saved.id } : {}),
       });
       return { outcome: 'golden', result, created };
     }
     const parked = options.sourceKeyFor ? { ...draft, sourceKey: options.sourceKeyFor(null) } : draft;
-    const contributionId = await this.saveContribution(tx, tenantId, ctx.sourceId, parked, null, now, false);
+    const contributionId = (await this.saveContribution(tx, tenantId, ctx.sourceId, parked, null, now)).id;
     if (decision.outcome === 'case') {
       if (await this.cases.ignored(tx, tenantId, contributionId, decision.candidates))
         return { outcome: 'parked', contributionId };
@@ -168,15 +172,26 @@ export class AggregationService {
     tx: Db,
     ctx: AssertionContext,
     config: EngineConfig,
-    current: StoredGolden,
+    current: LockedGolden,
     draft: ContributionDraft,
     previous: StoredContribution | null,
   ): Promise<StoredResult & { contributionChanged: boolean }> {
     const hash = contributionHash({ ...draft, deletedAt: null });
     if (previous && previous.hash === hash && !previous.deletedAt && previous.resourceId === current.id)
       return { golden: current, changed: false, changes: [], contributionChanged: false };
-    await this.saveContribution(tx, ctx.tenantId, ctx.sourceId, draft, current.id, new Date(), false, hash);
-    const result = await this.resolveAndStore(tx, ctx, config, current, { event: assertEvent(ctx, draft) });
+    const saved = await this.saveContribution(
+      tx,
+      ctx.tenantId,
+      ctx.sourceId,
+      draft,
+      current.id,
+      new Date(),
+      hash,
+    );
+    const result = await this.resolveAndStore(tx, ctx, config, current, {
+      event: assertEvent(ctx, draft),
+      contributions: withContribution(current.contributions, saved),
+    });
     return { ...result, contributionChanged: true };
   }
 
@@ -188,24 +203,32 @@ export class AggregationService {
     tx: Db,
     ctx: AssertionContext,
     config: EngineConfig,
-    current: StoredGolden,
+    current: LockedGolden,
     own: StoredContribution | null,
     effect: 'delete' | 'lifecycle' | 'withdraw',
   ): Promise<{ deleted: boolean; result?: StoredResult }> {
-    if (own && !own.deletedAt)
-      await this.store.saveContribution(tx, ctx.tenantId, {
+    let contributions = current.contributions;
+    if (own && !own.deletedAt) {
+      const now = new Date();
+      const gone = {
         ...own,
-        hash: contributionHash({ ...own, deletedAt: new Date() }),
-        assertedAt: new Date(),
-        deleted: true,
-      });
+        assertedAt: now,
+        deletedAt: now,
+        hash: contributionHash({ ...own, deletedAt: now }),
+      };
+      await this.store.saveContribution(tx, ctx.tenantId, { ...gone, deleted: true });
+      contributions = withContribution(contributions, gone);
+    }
     if (effect === 'delete') {
       await this.deleteGolden(tx, ctx, current, 'deleted by its source');
       return { deleted: true };
     }
     const event: LifecycleEvent | undefined =
       effect === 'lifecycle' ? { kind: 'removed', sourceId: ctx.sourceId } : undefined;
-    const result = await this.resolveAndStore(tx, ctx, config, current, event ? { event } : {});
+    const result = await this.resolveAndStore(tx, ctx, config, current, {
+      contributions,
+      ...(event ? { event } : {}),
+    });
     return result.golden.lifecycleState === 'deleted' ? { deleted: true } : { deleted: false, result };
   }
 
@@ -218,14 +241,19 @@ export class AggregationService {
     tx: Db,
     ctx: AssertionContext,
     config: EngineConfig,
-    current: StoredGolden | null,
-    options: { newId?: string; event?: LifecycleEvent; founding?: string } = {},
+    current: LockedGolden | null,
+    options: {
+      /** Every contribution of the record as it is now (the caller's write included). */
+      contributions: readonly StoredContribution[];
+      newId?: string;
+      event?: LifecycleEvent;
+      /** Creating: the contribution to link once the record exists. */
+      founding?: string;
+    },
   ): Promise<StoredResult> {
     const { tenantId } = ctx;
     const id = current?.id ?? options.newId!;
-    const stored = current
-      ? await this.store.contributionsOf(tx, tenantId, id)
-      : [(await this.store.contributionById(tx, tenantId, options.founding!))!];
+    const stored = options.contributions;
     const contributions = stored.map(toEngine);
     const live = contributions.filter((c) => !c.deletedAt);
     const now = new Date();
@@ -243,7 +271,7 @@ export class AggregationService {
       );
       return { golden: { ...current, lifecycleState: 'deleted' }, changed: true, changes: [] };
     }
-    const previousProvenance = current ? provenanceFromJson(await this.store.provenance(tx, id)) : [];
+    const previousProvenance = current ? provenanceFromJson(current.provenance) : [];
     const result = await computeGolden({
       contributions,
       rules: config.rules,
@@ -298,8 +326,7 @@ export class AggregationService {
         await this.store.saveProvenance(tx, tenantId, id, provenance);
       return { golden: current, changed: false, changes };
     }
-    const { version, updatedAt } = await this.store.updateGolden(tx, tenantId, current, write);
-    await this.store.saveProvenance(tx, tenantId, id, provenance);
+    const { version, updatedAt } = await this.store.updateGolden(tx, tenantId, current, write, provenance);
     if (config.indexesKeys)
       await this.store.replaceMatchKeys(
         tx,
@@ -308,7 +335,6 @@ export class AggregationService {
         id,
         goldenMatchKeys(attributes, config.match, config.schemas),
       );
-    await this.store.outbox(tx, tenantId, config.resourceType, id, version, 'updated');
     return {
       golden: {
         ...current,
@@ -367,21 +393,27 @@ export class AggregationService {
     draft: ContributionDraft,
     resourceId: string | null,
     assertedAt: Date,
-    deleted: boolean,
     hash?: string,
-  ): Promise<string> {
-    return this.store.saveContribution(tx, tenantId, {
+  ): Promise<StoredContribution> {
+    const row = {
       sourceId,
       resourceType: draft.resourceType,
       sourceKey: draft.sourceKey,
       externalId: draft.externalId,
       resourceId,
       attributes: draft.attributes,
-      hash: hash ?? contributionHash({ ...draft, deletedAt: deleted ? assertedAt : null }),
+      hash: hash ?? contributionHash({ ...draft, deletedAt: null }),
       assertedAt,
-      deleted,
-    });
+      deletedAt: null,
+    };
+    const id = await this.store.saveContribution(tx, tenantId, { ...row, deleted: false });
+    return { id, ...row };
   }
+}
+
+/** The record's contributions with `c` in place of the stored row it replaces (by id). */
+function withContribution(list: readonly StoredContribution[], c: StoredContribution): StoredContribution[] {
+  return [...list.filter((x) => x.id !== c.id), c];
 }
 
 function assertEvent(ctx: AssertionContext, draft: ContributionDraft): LifecycleEvent {

@@ -51,9 +51,20 @@ export class EngineConfigService {
     private readonly schemas: TenantSchemas,
   ) {}
 
-  async get(tenantId: TenantId, resourceType: string, db?: Db): Promise<EngineConfig> {
+  /** Warms the schema cache outside a transaction (a write must not wait for a second connection). */
+  async prepare(tenantId: TenantId, resourceType: string): Promise<void> {
+    await this.schemas.view(tenantId, resourceType);
+  }
+
+  /** `revision` when the caller read it already (the golden row lock query carries it). */
+  async get(
+    tenantId: TenantId,
+    resourceType: string,
+    db?: Db,
+    knownRevision?: number,
+  ): Promise<EngineConfig> {
     const schemas = await this.schemas.view(tenantId, resourceType);
-    const revision = await this.repository.revision(tenantId, resourceType, db);
+    const revision = knownRevision ?? (await this.repository.revision(tenantId, resourceType, db));
     const key = `${tenantId}/${resourceType}/${revision}`;
     const hit = this.cache.get(key);
     if (hit && hit.schemas === schemas) return hit.config;

@@ -54,6 +54,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async create(ctx: WriteContext, assertion: CreateAssertion): Promise<GoldenRecord> {
     const store = this.aggregation.store;
     const id = randomUUID();
+    await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     const outcome = await store.transaction(async (tx) => {
       const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
       const { attributes, externalId } = assertion.view;
@@ -104,17 +105,25 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async update(ctx: WriteContext, assertion: UpdateAssertion): Promise<GoldenRecord | null> {
     if (!isUuid(assertion.id)) return null;
     const store = this.aggregation.store;
+    await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     return store.transaction(async (tx) => {
       const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
       if (!current) return null;
-      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
-      const own = ownContribution(
-        await store.contributionsOf(tx, ctx.tenantId, current.id),
-        ctx.sourceId,
-        current.id,
+      const config = await this.aggregation.config(
+        ctx.tenantId,
+        assertion.resourceType,
+        tx,
+        current.ruleRevision,
       );
+      const own = ownContribution(current.contributions, ctx.sourceId, current.id);
       const before = record(current, own?.externalId ?? null);
-      const { view } = await assertion.change(before);
+      // The HTTP layer's member lookups run on this transaction's connection.
+      const reads = { findMembers: (ids: string[]) => store.findMembers(tx, ctx.tenantId, ids) };
+      const change = assertion.change as (
+        current: GoldenRecord,
+        reads?: unknown,
+      ) => ReturnType<UpdateAssertion['change']>;
+      const { view } = await change.call(assertion, before, reads);
       const attributes = own?.deletedAt
         ? contributionAfterWrite(config.schemas, null, current.attributes, view.attributes)
         : contributionAfterWrite(config.schemas, own?.attributes, current.attributes, view.attributes);
@@ -156,15 +165,17 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async delete(ctx: WriteContext, assertion: DeleteAssertion): Promise<boolean> {
     if (!isUuid(assertion.id)) return false;
     const store = this.aggregation.store;
+    await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     return store.transaction(async (tx) => {
       const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
       if (!current) return false;
-      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
-      const own = ownContribution(
-        await store.contributionsOf(tx, ctx.tenantId, current.id),
-        ctx.sourceId,
-        current.id,
+      const config = await this.aggregation.config(
+        ctx.tenantId,
+        assertion.resourceType,
+        tx,
+        current.ruleRevision,
       );
+      const own = ownContribution(current.contributions, ctx.sourceId, current.id);
       assertion.precondition?.(record(current, own?.externalId ?? null));
       const effect = removalEffect(config.lifecycle, ctx.sourceId);
       const out = await this.aggregation.withdraw(tx, actx(ctx), config, current, own, effect);

@@ -7,6 +7,7 @@ import { UniqueKeyTakenError } from '../scim/inbound-write.types';
 import type {
   ContributionWrite,
   GoldenWrite,
+  LockedGolden,
   OutboxKind,
   StoredContribution,
   StoredGolden,
@@ -40,6 +41,12 @@ interface GoldenRow {
   updated_at: Date;
   members: unknown[] | null;
 }
+
+/** A contributions row as `to_jsonb` renders it (timestamps as text). */
+type ContributionJson = Omit<ContributionRow, 'asserted_at' | 'deleted_at'> & {
+  asserted_at: string;
+  deleted_at: string | null;
+};
 
 interface ContributionRow {
   id: string;
@@ -87,21 +94,78 @@ export class EngineStore {
     );
   }
 
-  /** The golden record under a row lock (every writer of one record queues here). */
+  /**
+   * The golden record under a row lock (every writer of one record queues here), with its
+   * contributions, provenance and the rule revision, in one round trip.
+   */
   async lockGolden(
     tx: Db,
     tenantId: TenantId,
     resourceType: string,
     id: string,
-  ): Promise<StoredGolden | null> {
-    const rows = await tx.$queryRawUnsafe<GoldenRow[]>(
-      `SELECT ${GOLDEN_COLUMNS} FROM resources r
+  ): Promise<LockedGolden | null> {
+    const rows = await tx.$queryRawUnsafe<
+      Array<
+        GoldenRow & {
+          name_key: string | null;
+          contributions: ContributionJson[] | null;
+          entries: StoredProvenance | null;
+          rule_revision: number | null;
+        }
+      >
+    >(
+      `SELECT ${GOLDEN_COLUMNS}, r.name_key,
+         (SELECT jsonb_agg(to_jsonb(c)) FROM contributions c WHERE c.tenant_id = r.tenant_id AND c.resource_id = r.id) AS contributions,
+         (SELECT p.entries FROM resource_provenance p WHERE p.resource_id = r.id) AS entries,
+         (SELECT s.revision FROM engine_rule_sets s WHERE s.tenant_id = r.tenant_id AND s.resource_type = r.resource_type) AS rule_revision
+       FROM resources r
        WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid FOR UPDATE OF r`,
       tenantId,
       resourceType,
       id,
     );
-    return rows[0] ? golden(rows[0]) : null;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      ...golden(row),
+      nameKey: row.name_key,
+      contributions: (row.contributions ?? []).map(contributionFromJson),
+      provenance: row.entries,
+      ruleRevision: row.rule_revision ?? 0,
+    };
+  }
+
+  /** A source's roles, read on the write's own connection (never a second pooled one while locking). */
+  async sourceRoles(
+    tx: Db,
+    tenantId: TenantId,
+    sourceId: string,
+  ): Promise<Record<string, { create?: boolean }> | null> {
+    const rows = await tx.$queryRawUnsafe<Array<{ roles: Record<string, { create?: boolean }> }>>(
+      `SELECT roles FROM sources WHERE tenant_id = $1::uuid AND id = $2::uuid`,
+      tenantId,
+      sourceId,
+    );
+    return rows[0]?.roles ?? null;
+  }
+
+  /** Resources of the tenant with these ids, for member resolution inside a write. */
+  async findMembers(
+    tx: Db,
+    tenantId: TenantId,
+    ids: readonly string[],
+  ): Promise<Array<{ id: string; resourceType: string; display: string | null }>> {
+    const valid = ids.filter((id) => UUID.test(id));
+    if (valid.length === 0) return [];
+    const rows = await tx.$queryRawUnsafe<
+      Array<{ id: string; resource_type: string; display: string | null }>
+    >(
+      `SELECT r.id, r.resource_type, COALESCE(r.attributes ->> 'displayName', r.attributes ->> 'userName') AS display
+       FROM resources r WHERE r.tenant_id = $1::uuid AND r.id = ANY($2::uuid[])`,
+      tenantId,
+      valid,
+    );
+    return rows.map((r) => ({ id: r.id, resourceType: r.resource_type, display: r.display }));
   }
 
   /** Read-only (explanations, previews). */
@@ -283,33 +347,38 @@ export class EngineStore {
     return { createdAt: rows[0]!.created_at, updatedAt: rows[0]!.updated_at };
   }
 
-  /** Writes a new version of a locked golden record; returns the version and time. */
+  /**
+   * Writes a new version of a locked golden record with its provenance and outbox row in one
+   * statement; a userName taken by another record fails on the unique index (UniqueKeyTakenError
+   * from transaction()). Returns the version and time.
+   */
   async updateGolden(
     tx: Db,
     tenantId: TenantId,
     current: StoredGolden,
     g: GoldenWrite,
+    provenance: StoredProvenance,
   ): Promise<{ version: number; updatedAt: Date }> {
-    if (g.nameKey !== null) {
-      const taken = await tx.$queryRawUnsafe<unknown[]>(
-        `SELECT 1 FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2 AND name_key = $3 AND id <> $4::uuid`,
-        tenantId,
-        current.resourceType,
-        g.nameKey,
-        current.id,
-      );
-      if (taken.length > 0) throw new UniqueKeyTakenError(current.resourceType);
-    }
     const rows = await tx.$queryRawUnsafe<Array<{ version: number; updated_at: Date }>>(
-      `UPDATE resources SET attributes = $2::jsonb, name_key = $3, lifecycle_state = $4::lifecycle_state,
-         suspended_at = $5::timestamptz, delete_after = $6::timestamptz, version = version + 1, updated_at = now()
-       WHERE id = $1::uuid RETURNING version, updated_at`,
+      `WITH upd AS (
+         UPDATE resources SET attributes = $2::jsonb, name_key = $3, lifecycle_state = $4::lifecycle_state,
+           suspended_at = $5::timestamptz, delete_after = $6::timestamptz, version = version + 1, updated_at = now()
+         WHERE id = $1::uuid RETURNING id, tenant_id, resource_type, version, updated_at),
+       prov AS (
+         INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
+         SELECT id, tenant_id, $7::jsonb, now() FROM upd
+         ON CONFLICT (resource_id) DO UPDATE SET entries = EXCLUDED.entries, updated_at = now()),
+       ob AS (
+         INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind)
+         SELECT tenant_id, resource_type, id, version, 'updated' FROM upd)
+       SELECT version, updated_at FROM upd`,
       current.id,
       storedJson(g.attributes),
       g.nameKey,
       g.lifecycleState,
       g.suspendedAt,
       g.deleteAfter,
+      JSON.stringify(provenance),
     );
     await this.syncMembers(tx, tenantId, current.id, current.attributes['members'], g.attributes['members']);
     return { version: rows[0]!.version, updatedAt: rows[0]!.updated_at };
@@ -550,4 +619,12 @@ function contribution(row: ContributionRow): StoredContribution {
     assertedAt: row.asserted_at,
     deletedAt: row.deleted_at,
   };
+}
+
+function contributionFromJson(row: ContributionJson): StoredContribution {
+  return contribution({
+    ...row,
+    asserted_at: new Date(row.asserted_at),
+    deleted_at: row.deleted_at ? new Date(row.deleted_at) : null,
+  });
 }

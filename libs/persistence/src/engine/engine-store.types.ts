@@ -52,3 +52,13 @@ export interface GoldenWrite {
 export type StoredProvenance = Record<string, unknown>[];
 
 export type OutboxKind = 'created' | 'updated' | 'deleted';
+
+/** A golden record under its row lock, with everything a resolution needs (one round trip). */
+export interface LockedGolden extends StoredGolden {
+  nameKey: string | null;
+  /** Every contribution joined to it, deleted ones included. */
+  contributions: StoredContribution[];
+  provenance: StoredProvenance | null;
+  /** Revision of the tenant's engine configuration for the type (0 = defaults). */
+  ruleRevision: number;
+}
