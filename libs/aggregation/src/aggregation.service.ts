@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ResourceTypeSchemas } from '@hub/scim';
 import { randomUUID } from 'node:crypto';
 import {
   activeRecord,
@@ -75,13 +76,20 @@ export class AggregationService {
     private readonly audit: AuditRepository,
   ) {}
 
-  /** Loads what a write needs from the pool before its transaction starts (schemas are cached). */
-  async prepare(tenantId: TenantId, resourceType: string): Promise<void> {
-    await this.configs.prepare(tenantId, resourceType);
+  /** What a write needs from the pool, read before its transaction starts (see EngineConfigService.prepare). */
+  prepare(tenantId: TenantId, resourceType: string): Promise<ResourceTypeSchemas> {
+    return this.configs.prepare(tenantId, resourceType);
   }
 
-  config(tenantId: TenantId, resourceType: string, db?: Db, knownRevision?: number): Promise<EngineConfig> {
-    return this.configs.get(tenantId, resourceType, db, knownRevision);
+  /** The configuration inside a write's transaction: only `tx` is used. */
+  config(
+    tenantId: TenantId,
+    resourceType: string,
+    tx: Db,
+    prepared: ResourceTypeSchemas,
+    knownRevision?: number,
+  ): Promise<EngineConfig> {
+    return this.configs.get(tenantId, resourceType, tx, knownRevision, prepared);
   }
 
   /**

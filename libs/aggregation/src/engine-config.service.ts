@@ -51,19 +51,26 @@ export class EngineConfigService {
     private readonly schemas: TenantSchemas,
   ) {}
 
-  /** Warms the schema cache outside a transaction (a write must not wait for a second connection). */
-  async prepare(tenantId: TenantId, resourceType: string): Promise<void> {
-    await this.schemas.view(tenantId, resourceType);
+  /**
+   * The type's schemas, read before a write's transaction starts: inside it, a write must not
+   * wait for a second pooled connection (every connection may be a writer queued on a row lock).
+   */
+  prepare(tenantId: TenantId, resourceType: string): Promise<ResourceTypeSchemas> {
+    return this.schemas.view(tenantId, resourceType);
   }
 
-  /** `revision` when the caller read it already (the golden row lock query carries it). */
+  /**
+   * `db`: the write's transaction. `knownRevision` when the caller read it already (the golden
+   * row lock query carries it); `prepared` the schemas from prepare().
+   */
   async get(
     tenantId: TenantId,
     resourceType: string,
     db?: Db,
     knownRevision?: number,
+    prepared?: ResourceTypeSchemas,
   ): Promise<EngineConfig> {
-    const schemas = await this.schemas.view(tenantId, resourceType);
+    const schemas = prepared ?? (await this.schemas.view(tenantId, resourceType));
     const revision = knownRevision ?? (await this.repository.revision(tenantId, resourceType, db));
     const key = `${tenantId}/${resourceType}/${revision}`;
     const hit = this.cache.get(key);

@@ -54,9 +54,9 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async create(ctx: WriteContext, assertion: CreateAssertion): Promise<GoldenRecord> {
     const store = this.aggregation.store;
     const id = randomUUID();
-    await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
+    const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     const outcome = await store.transaction(async (tx) => {
-      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx);
+      const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx, prepared);
       const { attributes, externalId } = assertion.view;
       // A SCIM client's key for its object is the hub id it gets back. A parked POST has none:
       // it is keyed by its externalId (or content), so a client retrying it changes nothing.
@@ -105,7 +105,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async update(ctx: WriteContext, assertion: UpdateAssertion): Promise<GoldenRecord | null> {
     if (!isUuid(assertion.id)) return null;
     const store = this.aggregation.store;
-    await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
+    const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     return store.transaction(async (tx) => {
       const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
       if (!current) return null;
@@ -113,6 +113,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
         ctx.tenantId,
         assertion.resourceType,
         tx,
+        prepared,
         current.ruleRevision,
       );
       const own = ownContribution(current.contributions, ctx.sourceId, current.id);
@@ -165,7 +166,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async delete(ctx: WriteContext, assertion: DeleteAssertion): Promise<boolean> {
     if (!isUuid(assertion.id)) return false;
     const store = this.aggregation.store;
-    await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
+    const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     return store.transaction(async (tx) => {
       const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
       if (!current) return false;
@@ -173,6 +174,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
         ctx.tenantId,
         assertion.resourceType,
         tx,
+        prepared,
         current.ruleRevision,
       );
       const own = ownContribution(current.contributions, ctx.sourceId, current.id);
