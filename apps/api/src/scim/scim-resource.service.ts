@@ -29,6 +29,7 @@ import {
   filterToSql,
   resolveSortAttribute,
   sortKeySql,
+  type ChangeReads,
   type FilterSqlContext,
   type GoldenRecord,
   type InboundWriteGateway,
@@ -307,7 +308,7 @@ export class ScimResourceService {
       context: 'create',
     });
     const sourceView = splitView(validated, view);
-    await this.resolveMembers(tenantId, sourceView, undefined);
+    await this.resolveMembers(tenantId, sourceView, undefined, undefined);
     const ctx = await this.writeContext(caller);
     let record: GoldenRecord;
     try {
@@ -339,7 +340,7 @@ export class ScimResourceService {
         resourceType: view.name,
         id,
         kind: 'replace',
-        change: async (current) => {
+        change: async (current, reads) => {
           assertIfMatch(options.ifMatch, current.version);
           const existing = {
             ...current.attributes,
@@ -347,7 +348,7 @@ export class ScimResourceService {
           };
           const validated = validateResource(normalised, view, { context: 'replace', existing });
           const next = splitView(validated, view);
-          await this.resolveMembers(tenantId, next, current);
+          await this.resolveMembers(tenantId, next, current, reads);
           options.approve?.(viewOf(current), next, view);
           return { view: next, nameKey: nameKeyOf(view, next) };
         },
@@ -376,7 +377,7 @@ export class ScimResourceService {
         id,
         kind: 'patch',
         request: body,
-        change: async (current) => {
+        change: async (current, reads) => {
           assertIfMatch(options.ifMatch, current.version);
           const resource = {
             ...current.attributes,
@@ -385,7 +386,7 @@ export class ScimResourceService {
           };
           const patched = patchResource(resource, body, view, { dialect });
           const next = splitView(patched, view);
-          await this.resolveMembers(tenantId, next, current);
+          await this.resolveMembers(tenantId, next, current, reads);
           options.approve?.(viewOf(current), next, view);
           return { view: next, nameKey: nameKeyOf(view, next) };
         },
@@ -461,6 +462,7 @@ export class ScimResourceService {
     tenantId: TenantId,
     next: SourceView,
     current: GoldenRecord | undefined,
+    reads: ChangeReads | undefined,
   ): Promise<void> {
     const members = next.attributes[MEMBERS];
     if (!Array.isArray(members)) return;
@@ -477,7 +479,11 @@ export class ScimResourceService {
       ),
     ];
     const unknown = wanted.filter((v) => !known.has(v));
-    const found = new Map((await this.resources.findMembers(tenantId, unknown)).map((m) => [m.id, m]));
+    const found = new Map(
+      (await (reads ? reads.findMembers(unknown) : this.resources.findMembers(tenantId, unknown))).map(
+        (m) => [m.id, m],
+      ),
+    );
     const missing = unknown.filter((v) => !found.has(v));
     if (missing.length > 0)
       throw new InvalidValueError(

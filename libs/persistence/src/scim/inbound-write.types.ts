@@ -57,9 +57,20 @@ export interface UpdateAssertion {
    */
   change(
     current: GoldenRecord,
+    /** Given by gateways that can read on the write's connection; the pool is used otherwise. */
+    reads?: ChangeReads,
   ): { view: SourceView; nameKey: string | null } | Promise<{ view: SourceView; nameKey: string | null }>;
   /** For the audit: what the client sent (PATCH operations), never secrets. */
   request?: unknown;
+}
+
+/**
+ * Reads a change may need, on the write's own connection: asking the pool for a second one while
+ * holding the row lock could wait forever once every pooled connection is such a writer.
+ */
+export interface ChangeReads {
+  /** Resources of the tenant with these ids (member resolution), with their type and display name. */
+  findMembers(ids: string[]): Promise<Array<{ id: string; resourceType: string; display: string | null }>>;
 }
 
 export interface DeleteAssertion {

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { canonicalJson } from '../audit-hash';
-import type { Db } from '../db';
-import { PrismaService } from '../prisma.service';
-import { AuditRepository } from '../repositories/audit.repository';
+import { auditHash, canonicalJson, type AuditEntry } from '../audit-hash';
+import { PrismaService, type RawTx } from '../prisma.service';
 import type { TenantId } from '../tenant-id';
 import {
   UniqueKeyTakenError,
@@ -16,10 +14,8 @@ import {
   type WriteContext,
 } from './inbound-write.types';
 import { membersSql } from './members-sql';
-import { isUuid } from './scim-resource.repository';
+import { findMembersWith, isUuid } from './scim-resource.repository';
 
-/** Interactive transactions wait for a pooled connection under load instead of failing after 2 s. */
-const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 /** Audit detail values larger than this are summarised (a 10 000-member group stays readable). */
 const MAX_AUDIT_VALUE_CHARS = 2_000;
 
@@ -41,48 +37,37 @@ interface LockedRow {
  */
 @Injectable()
 export class PassThroughInboundWriter implements InboundWriteGateway {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly audit: AuditRepository,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   async create(ctx: WriteContext, assertion: CreateAssertion): Promise<GoldenRecord> {
     const id = randomUUID();
     return this.transaction(async (tx) => {
-      const inserted = await tx.$queryRawUnsafe<Array<{ created_at: Date; updated_at: Date }>>(
+      const inserted = await tx.query<{ created_at: Date; updated_at: Date }>(
         `INSERT INTO resources (id, tenant_id, resource_type, attributes, version, name_key, created_at, updated_at)
          VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 1, $5, now(), now())
          ON CONFLICT (tenant_id, resource_type, name_key) DO NOTHING
          RETURNING created_at, updated_at`,
-        id,
-        ctx.tenantId,
-        assertion.resourceType,
-        storedJson(assertion.view.attributes),
-        assertion.nameKey,
+        [id, ctx.tenantId, assertion.resourceType, storedJson(assertion.view.attributes), assertion.nameKey],
       );
       if (inserted.length === 0) throw new UniqueKeyTakenError(assertion.resourceType);
       await this.syncMembers(tx, ctx.tenantId, id, undefined, assertion.view.attributes.members);
       await this.saveContribution(tx, ctx, assertion.resourceType, id, assertion.view);
       await this.outbox(tx, ctx.tenantId, assertion.resourceType, id, 1, 'created');
-      await this.audit.append(
-        ctx.tenantId,
-        {
-          actorType: ctx.actor.type,
-          actorId: ctx.actor.id,
-          sourceId: ctx.sourceId,
-          action: `scim.${assertion.resourceType}.created`,
-          resourceType: assertion.resourceType,
-          resourceId: id,
-          requestId: ctx.requestId ?? null,
-          detail: {
-            channel: ctx.channel,
-            version: 1,
-            changed: summarise(diff({}, assertion.view.attributes)),
-            ...(assertion.view.externalId !== null ? { externalId: assertion.view.externalId } : {}),
-          },
+      await appendAudit(tx, ctx.tenantId, {
+        actorType: ctx.actor.type,
+        actorId: ctx.actor.id,
+        sourceId: ctx.sourceId,
+        action: `scim.${assertion.resourceType}.created`,
+        resourceType: assertion.resourceType,
+        resourceId: id,
+        requestId: ctx.requestId ?? null,
+        detail: {
+          channel: ctx.channel,
+          version: 1,
+          changed: summarise(diff({}, assertion.view.attributes)),
+          ...(assertion.view.externalId !== null ? { externalId: assertion.view.externalId } : {}),
         },
-        tx,
-      );
+      });
       return {
         id,
         resourceType: assertion.resourceType,
@@ -100,28 +85,25 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
     return this.transaction(async (tx) => {
       const current = await this.lock(tx, ctx, assertion.resourceType, assertion.id);
       if (!current) return null;
-      const { view, nameKey } = await assertion.change(current);
+      const { view, nameKey } = await assertion.change(current, {
+        findMembers: (ids) => findMembersWith((text, values) => tx.query(text, values), ctx.tenantId, ids),
+      });
       const changed = diff(current.attributes, view.attributes);
       const externalIdChanged = view.externalId !== current.externalId;
       // An identical assertion is not a new version: nothing to push, nothing to audit.
       if (Object.keys(changed).length === 0 && !externalIdChanged) return current;
       if (Object.keys(changed).length > 0) {
         if (nameKey !== null) {
-          const taken = await tx.$queryRawUnsafe<unknown[]>(
+          const taken = await tx.query<unknown>(
             `SELECT 1 FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2 AND name_key = $3 AND id <> $4::uuid`,
-            ctx.tenantId,
-            assertion.resourceType,
-            nameKey,
-            assertion.id,
+            [ctx.tenantId, assertion.resourceType, nameKey, assertion.id],
           );
           if (taken.length > 0) throw new UniqueKeyTakenError(assertion.resourceType);
         }
-        const updated = await tx.$queryRawUnsafe<Array<{ version: number; updated_at: Date }>>(
+        const updated = await tx.query<{ version: number; updated_at: Date }>(
           `UPDATE resources SET attributes = $1::jsonb, name_key = $2, version = version + 1, updated_at = now()
            WHERE id = $3::uuid RETURNING version, updated_at`,
-          storedJson(view.attributes),
-          nameKey,
-          assertion.id,
+          [storedJson(view.attributes), nameKey, assertion.id],
         );
         if ('members' in changed)
           await this.syncMembers(
@@ -136,26 +118,22 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
         await this.outbox(tx, ctx.tenantId, assertion.resourceType, assertion.id, current.version, 'updated');
       }
       await this.saveContribution(tx, ctx, assertion.resourceType, assertion.id, view);
-      await this.audit.append(
-        ctx.tenantId,
-        {
-          actorType: ctx.actor.type,
-          actorId: ctx.actor.id,
-          sourceId: ctx.sourceId,
-          action: `scim.${assertion.resourceType}.${assertion.kind === 'patch' ? 'patched' : 'replaced'}`,
-          resourceType: assertion.resourceType,
-          resourceId: assertion.id,
-          requestId: ctx.requestId ?? null,
-          detail: {
-            channel: ctx.channel,
-            version: current.version,
-            changed: summarise(changed),
-            ...(externalIdChanged ? { externalId: { from: current.externalId, to: view.externalId } } : {}),
-            ...(assertion.request !== undefined ? { request: summariseValue(assertion.request) } : {}),
-          },
+      await appendAudit(tx, ctx.tenantId, {
+        actorType: ctx.actor.type,
+        actorId: ctx.actor.id,
+        sourceId: ctx.sourceId,
+        action: `scim.${assertion.resourceType}.${assertion.kind === 'patch' ? 'patched' : 'replaced'}`,
+        resourceType: assertion.resourceType,
+        resourceId: assertion.id,
+        requestId: ctx.requestId ?? null,
+        detail: {
+          channel: ctx.channel,
+          version: current.version,
+          changed: summarise(changed),
+          ...(externalIdChanged ? { externalId: { from: current.externalId, to: view.externalId } } : {}),
+          ...(assertion.request !== undefined ? { request: summariseValue(assertion.request) } : {}),
         },
-        tx,
-      );
+      });
       return { ...current, attributes: view.attributes, externalId: view.externalId };
     });
   }
@@ -167,13 +145,12 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
       if (!current) return false;
       assertion.precondition?.(current);
       await this.removeFromGroups(tx, ctx, assertion.id);
-      await tx.$executeRawUnsafe(
+      await tx.query(
         `UPDATE contributions SET deleted_at = now(), updated_at = now()
          WHERE source_id = $1::uuid AND resource_id = $2::uuid AND deleted_at IS NULL`,
-        ctx.sourceId,
-        assertion.id,
+        [ctx.sourceId, assertion.id],
       );
-      await tx.$executeRawUnsafe(`DELETE FROM resources WHERE id = $1::uuid`, assertion.id);
+      await tx.query(`DELETE FROM resources WHERE id = $1::uuid`, [assertion.id]);
       await this.outbox(
         tx,
         ctx.tenantId,
@@ -182,79 +159,66 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
         current.version + 1,
         'deleted',
       );
-      await this.audit.append(
-        ctx.tenantId,
-        {
-          actorType: ctx.actor.type,
-          actorId: ctx.actor.id,
-          sourceId: ctx.sourceId,
-          action: `scim.${assertion.resourceType}.deleted`,
-          resourceType: assertion.resourceType,
-          resourceId: assertion.id,
-          requestId: ctx.requestId ?? null,
-          detail: { channel: ctx.channel, version: current.version + 1 },
-        },
-        tx,
-      );
+      await appendAudit(tx, ctx.tenantId, {
+        actorType: ctx.actor.type,
+        actorId: ctx.actor.id,
+        sourceId: ctx.sourceId,
+        action: `scim.${assertion.resourceType}.deleted`,
+        resourceType: assertion.resourceType,
+        resourceId: assertion.id,
+        requestId: ctx.requestId ?? null,
+        detail: { channel: ctx.channel, version: current.version + 1 },
+      });
       return true;
     });
   }
 
   /** Removing a resource removes its memberships: each group changed is a new version. */
-  private async removeFromGroups(tx: Db, ctx: WriteContext, memberId: string): Promise<void> {
+  private async removeFromGroups(tx: RawTx, ctx: WriteContext, memberId: string): Promise<void> {
     // Lock the groups first (in id order, as a PATCH of the group would), then drop the rows.
-    const locked = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+    const locked = await tx.query<{ id: string }>(
       `SELECT g.id FROM resources g
        WHERE g.id IN (SELECT gm.group_id FROM group_members gm WHERE gm.tenant_id = $1::uuid AND gm.member_id = $2::uuid)
        ORDER BY g.id FOR UPDATE`,
-      ctx.tenantId,
-      memberId,
+      [ctx.tenantId, memberId],
     );
     if (locked.length === 0) return;
-    await tx.$executeRawUnsafe(
-      `DELETE FROM group_members WHERE tenant_id = $1::uuid AND member_id = $2::uuid`,
+    await tx.query(`DELETE FROM group_members WHERE tenant_id = $1::uuid AND member_id = $2::uuid`, [
       ctx.tenantId,
       memberId,
-    );
-    const groups = await tx.$queryRawUnsafe<Array<{ id: string; version: number }>>(
+    ]);
+    const groups = await tx.query<{ id: string; version: number }>(
       `UPDATE resources SET version = version + 1, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id, version`,
-      locked.map((g) => g.id),
+      [locked.map((g) => g.id)],
     );
     for (const g of groups) {
       await this.outbox(tx, ctx.tenantId, 'Group', g.id, g.version, 'updated');
-      await this.audit.append(
-        ctx.tenantId,
-        {
-          actorType: ctx.actor.type,
-          actorId: ctx.actor.id,
-          sourceId: ctx.sourceId,
-          action: 'scim.Group.member_removed',
-          resourceType: 'Group',
-          resourceId: g.id,
-          requestId: ctx.requestId ?? null,
-          detail: { channel: ctx.channel, version: g.version, reason: 'member deleted', member: memberId },
-        },
-        tx,
-      );
+      await appendAudit(tx, ctx.tenantId, {
+        actorType: ctx.actor.type,
+        actorId: ctx.actor.id,
+        sourceId: ctx.sourceId,
+        action: 'scim.Group.member_removed',
+        resourceType: 'Group',
+        resourceId: g.id,
+        requestId: ctx.requestId ?? null,
+        detail: { channel: ctx.channel, version: g.version, reason: 'member deleted', member: memberId },
+      });
     }
   }
 
   private async lock(
-    tx: Db,
+    tx: RawTx,
     ctx: WriteContext,
     resourceType: string,
     id: string,
   ): Promise<GoldenRecord | null> {
-    const rows = await tx.$queryRawUnsafe<LockedRow[]>(
+    const rows = await tx.query<LockedRow>(
       `SELECT r.id, r.resource_type, r.attributes, r.version, r.created_at, r.updated_at,
               (SELECT c.external_id FROM contributions c WHERE c.source_id = $4::uuid AND c.resource_id = r.id
                  AND c.deleted_at IS NULL LIMIT 1) AS external_id, ${membersSql('r')} AS members
        FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid
        FOR UPDATE OF r`,
-      ctx.tenantId,
-      resourceType,
-      id,
-      ctx.sourceId,
+      [ctx.tenantId, resourceType, id, ctx.sourceId],
     );
     const row = rows[0];
     if (!row) return null;
@@ -275,7 +239,7 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
    * did. A group of 50 000 members gains or loses a batch without rewriting the others.
    */
   private async syncMembers(
-    tx: Db,
+    tx: RawTx,
     tenantId: TenantId,
     groupId: string,
     before: unknown,
@@ -291,11 +255,10 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
       return o !== undefined && (o.type !== m.type || o.display !== m.display);
     });
     if (removed.length > 0)
-      await tx.$executeRawUnsafe(
-        `DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = ANY($2::uuid[])`,
+      await tx.query(`DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = ANY($2::uuid[])`, [
         groupId,
         removed,
-      );
+      ]);
     for (const [rows, sql] of [
       [
         added,
@@ -311,18 +274,17 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
       ],
     ] as const)
       if (rows.length > 0)
-        await tx.$executeRawUnsafe(
-          sql,
+        await tx.query(sql, [
           tenantId,
           groupId,
           rows.map((m) => m.value),
           rows.map((m) => m.type),
           rows.map((m) => m.display),
-        );
+        ]);
   }
 
   private async saveContribution(
-    tx: Db,
+    tx: RawTx,
     ctx: WriteContext,
     resourceType: string,
     resourceId: string,
@@ -331,46 +293,44 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
     const hash = createHash('sha256')
       .update(canonicalJson({ attributes: view.attributes, externalId: view.externalId }))
       .digest('hex');
-    await tx.$executeRawUnsafe(
+    await tx.query(
       `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, external_id, resource_id,
                                   attributes, hash, asserted_at, created_at, updated_at)
        VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $9::uuid, $7::jsonb, $8, now(), now(), now())
        ON CONFLICT (source_id, resource_type, source_key) DO UPDATE SET
          external_id = EXCLUDED.external_id, resource_id = EXCLUDED.resource_id, attributes = EXCLUDED.attributes,
          hash = EXCLUDED.hash, asserted_at = now(), deleted_at = NULL, updated_at = now()`,
-      randomUUID(),
-      ctx.tenantId,
-      ctx.sourceId,
-      resourceType,
-      resourceId,
-      view.externalId,
-      JSON.stringify(view.attributes),
-      hash,
-      resourceId,
+      [
+        randomUUID(),
+        ctx.tenantId,
+        ctx.sourceId,
+        resourceType,
+        resourceId,
+        view.externalId,
+        JSON.stringify(view.attributes),
+        hash,
+        resourceId,
+      ],
     );
   }
 
   private async outbox(
-    tx: Db,
+    tx: RawTx,
     tenantId: TenantId,
     resourceType: string,
     resourceId: string,
     version: number,
     kind: 'created' | 'updated' | 'deleted',
   ): Promise<void> {
-    await tx.$executeRawUnsafe(
+    await tx.query(
       `INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind) VALUES ($1::uuid, $2, $3::uuid, $4, $5)`,
-      tenantId,
-      resourceType,
-      resourceId,
-      version,
-      kind,
+      [tenantId, resourceType, resourceId, version, kind],
     );
   }
 
-  private async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+  private async transaction<T>(fn: (tx: RawTx) => Promise<T>): Promise<T> {
     try {
-      return await this.prisma.$transaction((tx) => fn(tx), TX_OPTIONS);
+      return await this.prisma.rawTransaction(fn);
     } catch (error) {
       // A concurrent write can still win the unique index between our check and our update.
       if (
@@ -381,6 +341,40 @@ export class PassThroughInboundWriter implements InboundWriteGateway {
       throw error;
     }
   }
+}
+
+/**
+ * Appends one entry to the tenant's audit hash chain inside the write's transaction: the same rows
+ * and chain as `AuditRepository.append` (per-tenant advisory lock, predecessor's hash,
+ * `auditHash`), through node-postgres so the lock is held for less time (ADR 0303).
+ */
+async function appendAudit(tx: RawTx, tenantId: TenantId, entry: AuditEntry): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`audit:${tenantId}`]);
+  const last = await tx.query<{ hash: string }>(
+    `SELECT hash FROM audit_events WHERE tenant_id = $1::uuid ORDER BY seq DESC LIMIT 1`,
+    [tenantId],
+  );
+  const at = new Date();
+  const prevHash = last[0]?.hash ?? null;
+  await tx.query(
+    `INSERT INTO audit_events (tenant_id, at, actor_type, actor_id, source_id, action, resource_type, resource_id,
+                               detail, request_id, prev_hash, hash)
+     VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6, $7, $8, $9::jsonb, $10, $11, $12)`,
+    [
+      tenantId,
+      at,
+      entry.actorType,
+      entry.actorId ?? null,
+      entry.sourceId ?? null,
+      entry.action,
+      entry.resourceType ?? null,
+      entry.resourceId ?? null,
+      JSON.stringify(entry.detail ?? {}),
+      entry.requestId ?? null,
+      prevHash,
+      auditHash(prevHash, tenantId, at, entry),
+    ],
+  );
 }
 
 /** Top-level attributes that differ, with their old and new values. */

@@ -172,15 +172,7 @@ export class ScimResourceRepository {
 
   /** The type of a resource of the tenant, whatever it is (member resolution, bulk paths). */
   async findMembers(tenantId: TenantId, ids: string[]): Promise<MemberInfo[]> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return [];
-    const rows = await this.prisma.rawQuery<{ id: string; resource_type: string; display: string | null }>(
-      `SELECT r.id, r.resource_type,
-              COALESCE(r.attributes ->> 'displayName', r.attributes ->> 'userName') AS display
-       FROM resources r WHERE r.tenant_id = $1::uuid AND r.id = ANY($2::uuid[])`,
-      [tenantId, valid],
-    );
-    return rows.map((r) => ({ id: r.id, resourceType: r.resource_type, display: r.display }));
+    return findMembersWith((text, values) => this.prisma.rawQuery(text, values), tenantId, ids);
   }
 
   /**
@@ -205,6 +197,23 @@ export class ScimResourceRepository {
     );
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
+}
+
+/** Member resolution through any connection (the pool, or a write's transaction). */
+export async function findMembersWith(
+  run: <T>(text: string, values: readonly unknown[]) => Promise<T[]>,
+  tenantId: string,
+  ids: string[],
+): Promise<MemberInfo[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  const rows = await run<{ id: string; resource_type: string; display: string | null }>(
+    `SELECT r.id, r.resource_type,
+            COALESCE(r.attributes ->> 'displayName', r.attributes ->> 'userName') AS display
+     FROM resources r WHERE r.tenant_id = $1::uuid AND r.id = ANY($2::uuid[])`,
+    [tenantId, valid],
+  );
+  return rows.map((r) => ({ id: r.id, resourceType: r.resource_type, display: r.display }));
 }
 
 function typeClause(anyType: boolean): string {
