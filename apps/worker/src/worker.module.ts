@@ -1,11 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AggregationModule } from '@hub/aggregation';
 import { HubConfigModule, type HubConfig } from '@hub/config';
 import { loggerOptions } from '@hub/observability';
 import { PersistenceModule } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
 import { SecretsModule } from '@hub/secrets';
+import { EngineRecomputeHandler } from './aggregation/engine-recompute.handler';
 import { ResourceChangedHandler } from './handlers/resource-changed.handler';
 import { WorkerPingHandler } from './handlers/worker-ping.handler';
 import { OutboxRelay } from './outbox/outbox-relay.service';
@@ -24,8 +26,9 @@ export class WorkerModule {
         PersistenceModule,
         SecretsModule,
         QueueModule.forRoot(),
+        AggregationModule,
       ],
-      providers: [JobRunner, OutboxRelay, WorkerPingHandler, ResourceChangedHandler],
+      providers: [JobRunner, OutboxRelay, WorkerPingHandler, ResourceChangedHandler, EngineRecomputeHandler],
     };
   }
 }

@@ -1,11 +1,20 @@
 import { Global, Module } from '@nestjs/common';
 import { ENGINE_WRITE_GATEWAY, ScimDefinitionRepository } from '@hub/persistence';
 import { AggregationService } from './aggregation.service';
+import { EngineAdminService } from './engine-admin.service';
 import { EngineConfigService } from './engine-config.service';
 import { EngineInboundWriter } from './engine-inbound.writer';
+import { RecomputeService } from './recompute.service';
 import { TenantSchemas } from './tenant-schemas.service';
 
-const providers = [TenantSchemas, EngineConfigService, AggregationService, EngineInboundWriter];
+const providers = [
+  TenantSchemas,
+  EngineConfigService,
+  AggregationService,
+  EngineInboundWriter,
+  EngineAdminService,
+  RecomputeService,
+];
 
 /**
  * The aggregation engine on Postgres (ADR 0203). Global so that ScimPersistenceModule can bind

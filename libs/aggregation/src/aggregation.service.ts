@@ -257,6 +257,8 @@ export class AggregationService {
       event?: LifecycleEvent;
       /** Creating: the contribution to link once the record exists. */
       founding?: string;
+      /** Rewrite the record's match keys even when it did not change (correlation rules changed). */
+      reindex?: boolean;
     },
   ): Promise<StoredResult> {
     const { tenantId } = ctx;
@@ -332,16 +334,24 @@ export class AggregationService {
     if (changes.length === 0 && !lifecycleChanged) {
       if (!sameJson(provenanceToJson(previousProvenance), provenance))
         await this.store.saveProvenance(tx, tenantId, id, provenance);
+      if (options.reindex)
+        await this.store.replaceMatchKeys(
+          tx,
+          tenantId,
+          config.resourceType,
+          id,
+          config.indexesKeys ? goldenMatchKeys(attributes, config.match, config.schemas) : [],
+        );
       return { golden: current, changed: false, changes };
     }
     const { version, updatedAt } = await this.store.updateGolden(tx, tenantId, current, write, provenance);
-    if (config.indexesKeys)
+    if (config.indexesKeys || options.reindex)
       await this.store.replaceMatchKeys(
         tx,
         tenantId,
         config.resourceType,
         id,
-        goldenMatchKeys(attributes, config.match, config.schemas),
+        config.indexesKeys ? goldenMatchKeys(attributes, config.match, config.schemas) : [],
       );
     return {
       golden: {

@@ -8,3 +8,5 @@ export * from './tenant-schemas.service';
 export * from './contribution-after-write';
 export * from './match-keys';
 export * from './provenance-json';
+export * from './engine-admin.service';
+export * from './recompute.service';

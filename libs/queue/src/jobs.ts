@@ -19,6 +19,8 @@ export const JobName = {
   WorkerPing: 'system.worker-ping',
   /** A golden-record version committed (relayed from the outbox): fan out to its consumers. */
   ResourceChanged: 'events.resource-changed',
+  /** Recompute a resource type's golden records after a rule change (a recompute_runs row). */
+  EngineRecompute: 'system.engine-recompute',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -34,6 +36,7 @@ export interface JobPayloads {
     /** Outbox sequence (as a string: bigint does not survive JSON). */
     seq: string;
   };
+  [JobName.EngineRecompute]: { v: 1; tenantId: string; runId: string };
 }
 
 export type JobOf<N extends JobName> = { name: N; data: JobPayloads[N] };
@@ -42,6 +45,7 @@ export type AnyJob = { [N in JobName]: JobOf<N> }[JobName];
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.WorkerPing]: QueueName.System,
   [JobName.ResourceChanged]: QueueName.Events,
+  [JobName.EngineRecompute]: QueueName.System,
 };
 
 export interface JobOptions {

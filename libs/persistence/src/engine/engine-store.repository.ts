@@ -70,6 +70,11 @@ interface ContributionRow {
 export class EngineStore {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** The pool, for reads outside a write (admin views, previews). */
+  get db(): Db {
+    return this.prisma;
+  }
+
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     try {
       return await this.prisma.$transaction((tx) => fn(tx), TX_OPTIONS);
