@@ -3,6 +3,8 @@ import { PrismaService } from '../prisma.service';
 import type { TenantId } from '../tenant-id';
 
 const MAX_CACHED = 10_000;
+/** How long "this client has no implicit source yet" is remembered (read-only clients ask on every request). */
+const ABSENT_TTL_MS = 2_000;
 
 /**
  * Which source a SCIM write is attributed to. A client bound to a source writes as it; a client
@@ -12,6 +14,8 @@ const MAX_CACHED = 10_000;
 @Injectable()
 export class InboundSourceRepository {
   private readonly cache = new Map<string, string>();
+  /** Names known to have no source, until the time given (a write here clears the entry). */
+  private readonly absent = new Map<string, number>();
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -39,13 +43,22 @@ export class InboundSourceRepository {
     return this.ensure(tenantId, 'self-service', 'self_service');
   }
 
-  private async find(tenantId: TenantId, name: string): Promise<string | null> {
+  private async find(tenantId: TenantId, name: string, fresh = false): Promise<string | null> {
     const key = `${tenantId}/${name}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const row = await this.prisma.source.findFirst({ where: { tenantId, name }, select: { id: true } });
-    if (row) this.remember(key, row.id);
-    return row?.id ?? null;
+    if (!fresh && (this.absent.get(key) ?? 0) > Date.now()) return null;
+    const rows = await this.prisma.rawQuery<{ id: string }>(
+      `SELECT id FROM sources WHERE tenant_id = $1::uuid AND name = $2 LIMIT 1`,
+      [tenantId, name],
+    );
+    const id = rows[0]?.id ?? null;
+    if (id) this.remember(key, id);
+    else {
+      if (this.absent.size >= MAX_CACHED) this.absent.clear();
+      this.absent.set(key, Date.now() + ABSENT_TTL_MS);
+    }
+    return id;
   }
 
   private async ensure(
@@ -53,7 +66,7 @@ export class InboundSourceRepository {
     name: string,
     kind: 'scim_inbound' | 'self_service',
   ): Promise<string> {
-    const found = await this.find(tenantId, name);
+    const found = await this.find(tenantId, name, true);
     if (found) return found;
     await this.prisma.$executeRawUnsafe(
       `INSERT INTO sources (id, tenant_id, name, kind, roles, config, enabled, created_at, updated_at)
@@ -73,6 +86,7 @@ export class InboundSourceRepository {
   }
 
   private remember(key: string, id: string): void {
+    this.absent.delete(key);
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
     this.cache.set(key, id);
   }
