@@ -298,7 +298,7 @@ async function baseline(
   // predicate filterToSql gives `userName eq` on Users.
   if (u.pathname === '/get') {
     const q = scimReadSql.get(tenantId, 'User', u.searchParams.get('id') ?? '', readSourceId, true);
-    const { rows } = await pool.query(q.text, q.values);
+    const { rows } = await pool.query(q);
     return send(200, rows[0]);
   }
   if (u.pathname === '/filter' || u.pathname === '/list') {
@@ -306,7 +306,7 @@ async function baseline(
     const params = new SqlParams([tenantId, 'User']);
     const where = name ? `(r.name_key = ${params.add(name.toLowerCase(), 'text')})` : 'true';
     const q = scimReadSql.page({ params, where, sourceId: readSourceId, limit: 100, offset: 0 }, false, true);
-    const { rows } = await pool.query<{ total: string }>(q.text, q.values);
+    const { rows } = await pool.query<{ total: string }>(q);
     return send(200, { totalResults: Number(rows[0]?.total ?? 0), Resources: rows });
   }
   if (u.pathname === '/create') {

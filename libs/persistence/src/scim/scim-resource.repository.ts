@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma.service';
 import type { TenantId } from '../tenant-id';
@@ -64,10 +65,22 @@ interface Row {
 export const TENANT_PARAM = '$1::uuid';
 export const TYPE_PARAM = '$2::text';
 
-/** A statement and its parameters. */
+/** A statement and its parameters; `name` makes it a prepared statement on each connection. */
 export interface SqlStatement {
   text: string;
   values: unknown[];
+  name?: string;
+}
+
+/**
+ * Predicates of the hot list shapes (no filter; `userName eq`, `id eq` on their indexes): their
+ * statements are prepared once per connection instead of parsed and planned on every request.
+ * Only these: prepared statements live as long as the connection, so arbitrary filters are not.
+ */
+const PREPARED_WHERE = /^(true|\(r\.name_key = \$3::text\)|\(r\.id = \$3::uuid\))$/;
+
+function statementName(prefix: string, text: string): string {
+  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -89,6 +102,7 @@ export const scimReadSql = {
         ${externalIdSql('$4::uuid')} AS external_id, ${membersSql('r')} AS members${withGroups ? `, ${groupsSql('r')} AS groups` : ''}
        FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2::text AND r.id = $3::uuid`,
       values: [tenantId, resourceType, id, sourceId],
+      name: withGroups ? 'scim_get_groups' : 'scim_get',
     };
   },
 
@@ -143,7 +157,8 @@ export const scimReadSql = {
         LIMIT ${limit} OFFSET ${offset}
       ) p ON true
       ORDER BY ${order('p')}`;
-    return { text, values: p.values };
+    const prepared = !query.sort && !query.keyset && PREPARED_WHERE.test(query.where);
+    return { text, values: p.values, ...(prepared ? { name: statementName('scim_page', text) } : {}) };
   },
 };
 
@@ -166,7 +181,7 @@ export class ScimResourceRepository {
   ): Promise<ReadRecord | null> {
     if (!isUuid(id)) return null;
     const q = scimReadSql.get(tenantId, resourceType, id, sourceId, withGroups);
-    const rows = await this.prisma.rawQuery<Row>(q.text, q.values);
+    const rows = await this.prisma.rawQuery<Row>(q.text, q.values, q.name);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -181,7 +196,7 @@ export class ScimResourceRepository {
    */
   async page(query: ListQuery, anyType = false, withGroups = false): Promise<ListPage> {
     const q = scimReadSql.page(query, anyType, withGroups);
-    const rows = await this.prisma.rawQuery<Row & { total: string }>(q.text, q.values);
+    const rows = await this.prisma.rawQuery<Row & { total: string }>(q.text, q.values, q.name);
     const totalResults = Number(rows[0]?.total ?? 0);
     const records: ListedRecord[] = [];
     for (const row of rows)
