@@ -14,6 +14,7 @@ import {
 import {
   AggregationModule,
   ContributionParkedError,
+  EngineSweepService,
   EngineConfigService,
   EngineInboundWriter,
   TenantSchemas,
@@ -416,5 +417,64 @@ describe('aggregation engine on Postgres', () => {
     });
     expect(withdrawn?.attributes.title).toBe('Pilot');
     expect(withdrawn?.version).toBe(2);
+  });
+
+  it('a parked contribution joins when its identity appears (the sweep)', async () => {
+    await expect(
+      create(src.ldap, {
+        userName: 'hermes',
+        title: 'Bureaucrat',
+        [ENTERPRISE_USER_URN]: { employeeNumber: '5000' },
+      }),
+    ).rejects.toThrow(ContributionParkedError);
+    const hermes = await create(src.hr, {
+      userName: 'hermes',
+      [ENTERPRISE_USER_URN]: { employeeNumber: '5000' },
+    });
+    expect(hermes.attributes.title).toBeUndefined();
+    const swept = await app.get(EngineSweepService).rejoinParked();
+    expect(swept.joined).toBeGreaterThanOrEqual(1);
+    const g = (await golden(hermes.id))!;
+    expect(g.attributes.title).toBe('Bureaucrat');
+    expect(await outboxVersions(hermes.id)).toEqual([1, 2]);
+  });
+
+  it("lifecycle: the authority's deletion suspends, a re-hire within grace reactivates, the sweep deletes after grace", async () => {
+    await configs.save(tenantId, 'User', { lifecycle: { authorities: [src.hr], graceMs: 3_600_000 } });
+    const amy = await create(src.hr, {
+      userName: 'amy',
+      active: true,
+      [ENTERPRISE_USER_URN]: { employeeNumber: '6000' },
+    });
+    await patch(src.ldap, amy.id, (a) => ({ ...a, nickName: 'Amy' }));
+    // LDAP is not the lifecycle authority: its deletion only withdraws its contribution.
+    expect(await writer.delete(ctx(src.ldap), { resourceType: 'User', id: amy.id })).toBe(true);
+    expect((await golden(amy.id))!.attributes.nickName).toBeUndefined();
+    expect(await writer.delete(ctx(src.hr), { resourceType: 'User', id: amy.id })).toBe(true);
+    const suspended = await env.prisma.$queryRawUnsafe<
+      Array<{ attributes: Record<string, unknown>; lifecycle_state: string; delete_after: Date }>
+    >(`SELECT attributes, lifecycle_state, delete_after FROM resources WHERE id = $1::uuid`, amy.id);
+    expect(suspended[0]).toMatchObject({
+      lifecycle_state: 'suspended',
+      attributes: { userName: 'amy', active: false },
+    });
+    expect(suspended[0]!.delete_after.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    // Re-hired within grace: HR asserts her again.
+    const back = await patch(src.hr, amy.id, (a) => ({ ...a, active: true, title: 'Intern' }));
+    expect(back?.attributes).toMatchObject({ active: true, title: 'Intern' });
+    // Deleted again, and the grace period passes.
+    await writer.delete(ctx(src.hr), { resourceType: 'User', id: amy.id });
+    await env.prisma.$executeRawUnsafe(
+      `UPDATE resources SET delete_after = now() - interval '1 second' WHERE id = $1::uuid`,
+      amy.id,
+    );
+    expect(await app.get(EngineSweepService).deleteDue()).toBe(1);
+    expect(await golden(amy.id)).toBeUndefined();
+    const kinds = await env.prisma.$queryRawUnsafe<Array<{ kind: string }>>(
+      `SELECT kind FROM outbox WHERE resource_id = $1::uuid ORDER BY seq`,
+      amy.id,
+    );
+    expect(kinds.map((k) => k.kind).at(-1)).toBe('deleted');
+    await configs.save(tenantId, 'User', { lifecycle: null });
   });
 });

@@ -8,6 +8,7 @@ import { PersistenceModule } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
 import { SecretsModule } from '@hub/secrets';
 import { EngineRecomputeHandler } from './aggregation/engine-recompute.handler';
+import { EngineSweepHandler } from './aggregation/engine-sweep.handler';
 import { ResourceChangedHandler } from './handlers/resource-changed.handler';
 import { WorkerPingHandler } from './handlers/worker-ping.handler';
 import { OutboxRelay } from './outbox/outbox-relay.service';
@@ -28,7 +29,14 @@ export class WorkerModule {
         QueueModule.forRoot(),
         AggregationModule,
       ],
-      providers: [JobRunner, OutboxRelay, WorkerPingHandler, ResourceChangedHandler, EngineRecomputeHandler],
+      providers: [
+        JobRunner,
+        OutboxRelay,
+        WorkerPingHandler,
+        ResourceChangedHandler,
+        EngineRecomputeHandler,
+        EngineSweepHandler,
+      ],
     };
   }
 }

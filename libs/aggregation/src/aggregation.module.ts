@@ -4,6 +4,7 @@ import { AggregationService } from './aggregation.service';
 import { EngineAdminService } from './engine-admin.service';
 import { EngineConfigService } from './engine-config.service';
 import { EngineInboundWriter } from './engine-inbound.writer';
+import { EngineSweepService } from './engine-sweep.service';
 import { RecomputeService } from './recompute.service';
 import { TenantSchemas } from './tenant-schemas.service';
 
@@ -14,6 +15,7 @@ const providers = [
   EngineInboundWriter,
   EngineAdminService,
   RecomputeService,
+  EngineSweepService,
 ];
 
 /**

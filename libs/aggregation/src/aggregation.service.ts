@@ -109,26 +109,7 @@ export class AggregationService {
     } = {},
   ): Promise<UnlinkedOutcome> {
     const { tenantId } = ctx;
-    const keys = matchKeys(
-      { sourceId: ctx.sourceId, sourceKey: draft.sourceKey, attributes: draft.attributes },
-      config.match,
-      config.schemas,
-    );
-    const lookups = lookupsOf(keys, config.match);
-    await this.store.lockKeys(tx, correlationLockKeys(tenantId, draft.resourceType, lookups));
-    const candidates: (string[] | undefined)[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const lookup = lookups[i];
-      if (key.kind === 'link') candidates.push(options.stored?.resourceId ? [options.stored.resourceId] : []);
-      else
-        candidates.push(
-          await this.store.findByMatchKey(tx, tenantId, draft.resourceType, lookup!.matcher, lookup!.values),
-        );
-    }
-    const decision: CorrelationDecision = correlate(keys, candidates, {
-      mayCreate: mayCreate(await this.store.sourceRoles(tx, tenantId, ctx.sourceId), draft.resourceType),
-    });
+    const decision = await this.decide(tx, ctx, config, draft, options.stored?.resourceId ?? null);
     const now = new Date();
     if (decision.outcome === 'join' || decision.outcome === 'create') {
       const created = decision.outcome === 'create';
@@ -170,6 +151,78 @@ export class AggregationService {
       return { outcome: 'parked', contributionId, caseId, candidates: decision.candidates };
     }
     return { outcome: 'parked', contributionId };
+  }
+
+  /**
+   * Correlates a contribution (ADR 0203): takes the advisory locks of its match keys, looks the
+   * candidates up and decides. `mayCreate` defaults to the source's role.
+   */
+  private async decide(
+    tx: Db,
+    ctx: AssertionContext,
+    config: EngineConfig,
+    draft: Pick<ContributionDraft, 'resourceType' | 'sourceKey' | 'attributes'>,
+    linkedId: string | null,
+    mayCreateOverride?: boolean,
+  ): Promise<CorrelationDecision> {
+    const { tenantId } = ctx;
+    const keys = matchKeys(
+      { sourceId: ctx.sourceId, sourceKey: draft.sourceKey, attributes: draft.attributes },
+      config.match,
+      config.schemas,
+    );
+    const lookups = lookupsOf(keys, config.match);
+    await this.store.lockKeys(tx, correlationLockKeys(tenantId, draft.resourceType, lookups));
+    const candidates: (string[] | undefined)[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const lookup = lookups[i];
+      if (key.kind === 'link') candidates.push(linkedId ? [linkedId] : []);
+      else
+        candidates.push(
+          await this.store.findByMatchKey(tx, tenantId, draft.resourceType, lookup!.matcher, lookup!.values),
+        );
+    }
+    return correlate(keys, candidates, {
+      mayCreate:
+        mayCreateOverride ??
+        mayCreate(await this.store.sourceRoles(tx, tenantId, ctx.sourceId), draft.resourceType),
+    });
+  }
+
+  /**
+   * A parked contribution tries again (the sweep): exactly one match now joins it; several open a
+   * case unless one is open or was ignored for the same candidates; none leaves it parked.
+   */
+  async rejoin(
+    tx: Db,
+    ctx: AssertionContext,
+    config: EngineConfig,
+    parked: StoredContribution,
+  ): Promise<'joined' | 'case' | 'parked'> {
+    const decision = await this.decide(tx, ctx, config, parked, null, false);
+    if (decision.outcome === 'join') {
+      const current = await this.store.lockGolden(tx, ctx.tenantId, parked.resourceType, decision.resourceId);
+      if (!current) return 'parked';
+      await this.store.linkContribution(tx, ctx.tenantId, parked.id, current.id);
+      await this.cases.closeForContribution(tx, ctx.tenantId, parked.id, 'correlation');
+      await this.resolveAndStore(tx, ctx, config, current, {
+        event: assertEvent(ctx, parked),
+        contributions: withContribution(current.contributions, { ...parked, resourceId: current.id }),
+      });
+      return 'joined';
+    }
+    if (decision.outcome === 'case') {
+      if (await this.cases.ignored(tx, ctx.tenantId, parked.id, decision.candidates)) return 'parked';
+      await this.cases.open(tx, ctx.tenantId, {
+        resourceType: parked.resourceType,
+        contributionId: parked.id,
+        candidates: decision.candidates,
+        rule: decision.rule,
+      });
+      return 'case';
+    }
+    return 'parked';
   }
 
   /**
@@ -216,7 +269,9 @@ export class AggregationService {
     effect: 'delete' | 'lifecycle' | 'withdraw',
   ): Promise<{ deleted: boolean; result?: StoredResult }> {
     let contributions = current.contributions;
-    if (own && !own.deletedAt) {
+    // The lifecycle authority's deletion suspends: its contribution still describes the suspended
+    // record (and is how a re-hire within grace is recognised); it goes with the record.
+    if (own && !own.deletedAt && effect !== 'lifecycle') {
       const now = new Date();
       const gone = {
         ...own,
@@ -434,7 +489,7 @@ function withContribution(list: readonly StoredContribution[], c: StoredContribu
   return [...list.filter((x) => x.id !== c.id), c];
 }
 
-function assertEvent(ctx: AssertionContext, draft: ContributionDraft): LifecycleEvent {
+function assertEvent(ctx: AssertionContext, draft: Pick<ContributionDraft, 'attributes'>): LifecycleEvent {
   const active = draft.attributes['active'];
   return { kind: 'asserted', sourceId: ctx.sourceId, ...(typeof active === 'boolean' ? { active } : {}) };
 }

@@ -10,3 +10,4 @@ export * from './match-keys';
 export * from './provenance-json';
 export * from './engine-admin.service';
 export * from './recompute.service';
+export * from './engine-sweep.service';

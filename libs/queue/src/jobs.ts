@@ -21,6 +21,8 @@ export const JobName = {
   ResourceChanged: 'events.resource-changed',
   /** Recompute a resource type's golden records after a rule change (a recompute_runs row). */
   EngineRecompute: 'system.engine-recompute',
+  /** Scheduled: delete suspended records past their grace period, rejoin parked contributions. */
+  EngineSweep: 'system.engine-sweep',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -37,6 +39,7 @@ export interface JobPayloads {
     seq: string;
   };
   [JobName.EngineRecompute]: { v: 1; tenantId: string; runId: string };
+  [JobName.EngineSweep]: { v: 1 };
 }
 
 export type JobOf<N extends JobName> = { name: N; data: JobPayloads[N] };
@@ -46,6 +49,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.WorkerPing]: QueueName.System,
   [JobName.ResourceChanged]: QueueName.Events,
   [JobName.EngineRecompute]: QueueName.System,
+  [JobName.EngineSweep]: QueueName.System,
 };
 
 export interface JobOptions {

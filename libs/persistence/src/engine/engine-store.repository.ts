@@ -101,7 +101,7 @@ export class EngineStore {
 
   /**
    * The golden record under a row lock (every writer of one record queues here), with its
-   * contributions, provenance and the rule revision, in one round trip.
+   * contributions, provenance and the rule revision.
    */
   async lockGolden(
     tx: Db,
@@ -109,6 +109,16 @@ export class EngineStore {
     resourceType: string,
     id: string,
   ): Promise<LockedGolden | null> {
+    // Lock first, read after, in two statements: a statement that waited for the lock still reads
+    // its sub-selects from the snapshot taken before the wait (READ COMMITTED), so contributions
+    // read in the locking statement could miss the previous writer's (a lost update).
+    const locked = await tx.$queryRawUnsafe<unknown[]>(
+      `SELECT 1 FROM resources r WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid FOR UPDATE`,
+      tenantId,
+      resourceType,
+      id,
+    );
+    if (locked.length === 0) return null;
     const rows = await tx.$queryRawUnsafe<
       Array<
         GoldenRow & {
@@ -124,7 +134,7 @@ export class EngineStore {
          (SELECT p.entries FROM resource_provenance p WHERE p.resource_id = r.id) AS entries,
          (SELECT s.revision FROM engine_rule_sets s WHERE s.tenant_id = r.tenant_id AND s.resource_type = r.resource_type) AS rule_revision
        FROM resources r
-       WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid FOR UPDATE OF r`,
+       WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid`,
       tenantId,
       resourceType,
       id,
@@ -171,6 +181,48 @@ export class EngineStore {
       valid,
     );
     return rows.map((r) => ({ id: r.id, resourceType: r.resource_type, display: r.display }));
+  }
+
+  /** Suspended golden records whose grace period is over, all tenants, oldest due first. */
+  async dueForDeletion(
+    limit: number,
+  ): Promise<Array<{ tenantId: TenantId; resourceType: string; id: string }>> {
+    const rows = await this.prisma.$queryRawUnsafe<
+      Array<{ tenant_id: string; resource_type: string; id: string }>
+    >(
+      `SELECT tenant_id, resource_type, id FROM resources
+       WHERE lifecycle_state = 'suspended' AND delete_after <= now() ORDER BY delete_after LIMIT $1`,
+      limit,
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id as TenantId, resourceType: r.resource_type, id: r.id }));
+  }
+
+  /** Parked contributions of every tenant (the rejoin sweep), in id order after `after`. */
+  async parked(
+    limit: number,
+    after: string | null,
+  ): Promise<Array<{ tenantId: TenantId; resourceType: string; id: string }>> {
+    const rows = await this.prisma.$queryRawUnsafe<
+      Array<{ tenant_id: string; resource_type: string; id: string }>
+    >(
+      `SELECT tenant_id, resource_type, id FROM contributions
+       WHERE resource_id IS NULL AND deleted_at IS NULL AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $1`,
+      limit,
+      after,
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id as TenantId, resourceType: r.resource_type, id: r.id }));
+  }
+
+  /** A parked contribution under a row lock; null when another sweeper has it or it joined meanwhile. */
+  async lockParked(tx: Db, tenantId: TenantId, id: string): Promise<StoredContribution | null> {
+    const rows = await tx.$queryRawUnsafe<ContributionRow[]>(
+      `SELECT ${CONTRIBUTION_COLUMNS} FROM contributions c
+       WHERE c.tenant_id = $1::uuid AND c.id = $2::uuid AND c.resource_id IS NULL AND c.deleted_at IS NULL
+       FOR UPDATE SKIP LOCKED`,
+      tenantId,
+      id,
+    );
+    return rows[0] ? contribution(rows[0]) : null;
   }
 
   /** Read-only (explanations, previews). */
