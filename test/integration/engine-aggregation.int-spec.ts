@@ -4,15 +4,18 @@ import { ENTERPRISE_USER_URN } from '@hub/scim';
 import { compileRules, resolveGolden, type Contribution } from '../../libs/engine/src';
 import { HubConfigModule } from '../../libs/config/src';
 import {
+  EngineStore,
   PersistenceModule,
   SourceRepository,
   asTenantId,
   type GoldenRecord,
   type TenantId,
   type WriteContext,
+  ensureEngineTables,
 } from '../../libs/persistence/src';
 import {
   AggregationModule,
+  BatchAggregationService,
   ContributionParkedError,
   EngineSweepService,
   EngineConfigService,
@@ -22,84 +25,6 @@ import {
 import { createTestEnv, type TestEnv } from '../harness/hub-fixture';
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
-
-/** The engine tables (ADR 0203) until their migration can land in prisma/migrations (schema gating). */
-const PENDING_ENGINE_DDL = `-- CreateTable
-CREATE TABLE "engine_rule_sets" (
-    "tenant_id" UUID NOT NULL,
-    "resource_type" TEXT NOT NULL,
-    "authority" JSONB NOT NULL,
-    "correlation" JSONB NOT NULL,
-    "lifecycle" JSONB,
-    "revision" INTEGER NOT NULL DEFAULT 1,
-    "updated_at" TIMESTAMPTZ(3) NOT NULL,
-
-    CONSTRAINT "engine_rule_sets_pkey" PRIMARY KEY ("tenant_id","resource_type")
-);
-
--- CreateTable
-CREATE TABLE "resource_provenance" (
-    "resource_id" UUID NOT NULL,
-    "tenant_id" UUID NOT NULL,
-    "entries" JSONB NOT NULL,
-    "updated_at" TIMESTAMPTZ(3) NOT NULL,
-
-    CONSTRAINT "resource_provenance_pkey" PRIMARY KEY ("resource_id")
-);
-
--- CreateTable
-CREATE TABLE "engine_match_keys" (
-    "tenant_id" UUID NOT NULL,
-    "resource_type" TEXT NOT NULL,
-    "matcher" TEXT NOT NULL,
-    "value" TEXT NOT NULL,
-    "resource_id" UUID NOT NULL,
-
-    CONSTRAINT "engine_match_keys_pkey" PRIMARY KEY ("tenant_id","resource_type","matcher","value","resource_id")
-);
-
--- CreateTable
-CREATE TABLE "correlation_cases" (
-    "id" UUID NOT NULL,
-    "tenant_id" UUID NOT NULL,
-    "resource_type" TEXT NOT NULL,
-    "contribution_id" UUID NOT NULL,
-    "candidates" UUID[],
-    "rule" INTEGER NOT NULL,
-    "status" TEXT NOT NULL DEFAULT 'open',
-    "resolved_by" TEXT,
-    "resolved_at" TIMESTAMPTZ(3),
-    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "correlation_cases_pkey" PRIMARY KEY ("id")
-);
-
--- CreateTable
-CREATE TABLE "recompute_runs" (
-    "id" UUID NOT NULL,
-    "tenant_id" UUID NOT NULL,
-    "resource_type" TEXT NOT NULL,
-    "revision" INTEGER NOT NULL,
-    "status" TEXT NOT NULL DEFAULT 'queued',
-    "total" INTEGER NOT NULL DEFAULT 0,
-    "processed" INTEGER NOT NULL DEFAULT 0,
-    "changed" INTEGER NOT NULL DEFAULT 0,
-    "cursor" UUID,
-    "error" TEXT,
-    "started_at" TIMESTAMPTZ(3),
-    "finished_at" TIMESTAMPTZ(3),
-    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "recompute_runs_pkey" PRIMARY KEY ("id")
-);
-
--- CreateIndex
-CREATE INDEX "resource_provenance_tenant_id_idx" ON "resource_provenance"("tenant_id");
-CREATE INDEX "engine_match_keys_resource_id_idx" ON "engine_match_keys"("resource_id");
-CREATE INDEX "correlation_cases_tenant_id_status_created_at_idx" ON "correlation_cases"("tenant_id", "status", "created_at");
-CREATE INDEX "correlation_cases_contribution_id_idx" ON "correlation_cases"("contribution_id");
-CREATE INDEX "recompute_runs_tenant_id_created_at_idx" ON "recompute_runs"("tenant_id", "created_at");
-`;
 
 /**
  * The engine behind the inbound gateway on real Postgres: contributions of three sources to one
@@ -116,15 +41,7 @@ describe('aggregation engine on Postgres', () => {
 
   beforeAll(async () => {
     env = await createTestEnv({ DATABASE_POOL_SIZE: '8' });
-    const applied = await env.prisma.$queryRawUnsafe<unknown[]>(
-      `SELECT 1 FROM information_schema.tables WHERE table_name = 'engine_rule_sets'`,
-    );
-    if (applied.length === 0) {
-      // Until the engine migration is in prisma/migrations (schema gating): apply its DDL here.
-      const sql = PENDING_ENGINE_DDL;
-      for (const statement of sql.split(/;\s*\n/).filter((s) => s.replace(/--.*$/gm, '').trim()))
-        await env.prisma.$executeRawUnsafe(statement);
-    }
+    await ensureEngineTables(env.prisma);
     tenantId = asTenantId((await env.createTenant()).tenant.id);
     app = await Test.createTestingModule({
       imports: [HubConfigModule.forRoot(env.config), PersistenceModule, AggregationModule],
@@ -476,5 +393,52 @@ describe('aggregation engine on Postgres', () => {
     );
     expect(kinds.map((k) => k.kind).at(-1)).toBe('deleted');
     await configs.save(tenantId, 'User', { lifecycle: null });
+  });
+
+  it('batches (connector syncs): one transaction per batch, joins by employeeNumber, an unchanged batch does no work', async () => {
+    const batches = app.get(BatchAggregationService);
+    const store = app.get(EngineStore);
+    const n = 150;
+    const run = (sourceId: string, make: (i: number) => Record<string, unknown>) =>
+      store.transaction(async (tx) => {
+        const config = await app.get(EngineConfigService).get(tenantId, 'User', tx);
+        return batches.assertBatch(
+          tx,
+          { tenantId, sourceId, actor: { type: 'source', id: sourceId }, channel: 'test:batch' },
+          config,
+          Array.from({ length: n }, (_, i) => ({
+            resourceType: 'User',
+            sourceKey: `k-${i}`,
+            externalId: null,
+            attributes: { schemas: [CORE], ...make(i) },
+          })),
+        );
+      });
+    const emp = (i: number) => ({ [ENTERPRISE_USER_URN]: { employeeNumber: `b-${i}` } });
+    expect(await run(src.hr, (i) => ({ userName: `batch${i}`, title: `HR ${i}`, ...emp(i) }))).toMatchObject({
+      created: n,
+      versions: n,
+    });
+    expect(
+      await run(src.ldap, (i) => ({ title: `LDAP ${i}`, nickName: `nick${i}`, ...emp(i) })),
+    ).toMatchObject({
+      joined: n,
+      versions: n, // nickName is LDAP's (exclusive): every record changes
+    });
+    const again = await run(src.ldap, (i) => ({ title: `LDAP ${i}`, nickName: `nick${i}`, ...emp(i) }));
+    expect(again).toMatchObject({ unchanged: n, versions: 0 });
+    const rows = await env.prisma.$queryRawUnsafe<
+      Array<{ attributes: Record<string, unknown>; version: number; id: string }>
+    >(
+      `SELECT id, attributes, version FROM resources WHERE tenant_id = $1::uuid AND name_key LIKE 'batch%' ORDER BY name_key`,
+      tenantId,
+    );
+    expect(rows).toHaveLength(n);
+    for (const r of rows) {
+      expect(r.version).toBe(2);
+      expect(r.attributes.title).toMatch(/^HR /); // HR outranks LDAP for title
+      expect(r.attributes.nickName).toMatch(/^nick/);
+      expect(await outboxVersions(r.id)).toEqual([1, 2]);
+    }
   });
 });

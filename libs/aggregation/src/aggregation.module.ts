@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ENGINE_WRITE_GATEWAY, ScimDefinitionRepository } from '@hub/persistence';
 import { AggregationService } from './aggregation.service';
+import { BatchAggregationService } from './batch-aggregation.service';
 import { EngineAdminService } from './engine-admin.service';
 import { EngineConfigService } from './engine-config.service';
 import { EngineInboundWriter } from './engine-inbound.writer';
@@ -12,6 +13,7 @@ const providers = [
   TenantSchemas,
   EngineConfigService,
   AggregationService,
+  BatchAggregationService,
   EngineInboundWriter,
   EngineAdminService,
   RecomputeService,

@@ -485,7 +485,10 @@ export class AggregationService {
 }
 
 /** The record's contributions with `c` in place of the stored row it replaces (by id). */
-function withContribution(list: readonly StoredContribution[], c: StoredContribution): StoredContribution[] {
+export function withContribution(
+  list: readonly StoredContribution[],
+  c: StoredContribution,
+): StoredContribution[] {
   return [...list.filter((x) => x.id !== c.id), c];
 }
 
@@ -508,7 +511,7 @@ export function toEngine(c: StoredContribution): Contribution {
   };
 }
 
-function lifecycleOf(g: StoredGolden): LifecycleRecord {
+export function lifecycleOf(g: StoredGolden): LifecycleRecord {
   if (g.lifecycleState !== 'suspended') return { state: g.lifecycleState, since: g.updatedAt };
   return {
     state: 'suspended',

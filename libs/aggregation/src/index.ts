@@ -11,3 +11,4 @@ export * from './provenance-json';
 export * from './engine-admin.service';
 export * from './recompute.service';
 export * from './engine-sweep.service';
+export * from './batch-aggregation.service';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditRepository, EngineStore, RecomputeRunRepository, type TenantId } from '@hub/persistence';
 import { AggregationService, type AssertionContext } from './aggregation.service';
+import { BatchAggregationService } from './batch-aggregation.service';
 
 /** Records per batch: progress is saved after each, a restarted job continues after the last. */
 export const RECOMPUTE_BATCH = 200;
@@ -16,6 +17,7 @@ export class RecomputeService {
 
   constructor(
     private readonly aggregation: AggregationService,
+    private readonly batches: BatchAggregationService,
     private readonly store: EngineStore,
     private readonly runs: RecomputeRunRepository,
     private readonly audit: AuditRepository,
@@ -45,7 +47,18 @@ export class RecomputeService {
       if (ids.length === 0) break;
       let changed = 0;
       let superseded = false;
-      for (const id of ids) {
+      // Types holding members (group_members) go record by record; the others a batch at a time.
+      const perRecord = schemas.findAttribute(schemas.core, 'members') !== undefined;
+      if (!perRecord) {
+        const outcome = await this.store.transaction(async (tx) => {
+          const config = await this.aggregation.config(tenantId, run.resourceType, tx, schemas);
+          if (config.revision > run.revision) return 'superseded' as const;
+          return this.batches.recomputeMany(tx, ctx, config, ids);
+        });
+        if (outcome === 'superseded') superseded = true;
+        else changed = outcome;
+      }
+      for (const id of perRecord ? ids : []) {
         const outcome = await this.store.transaction(async (tx) => {
           const current = await this.store.lockGolden(tx, tenantId, run.resourceType, id);
           if (!current) return 'gone' as const;

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import {
   CorrelationCaseRepository,
+  EngineBatchStore,
   EngineRuleSetRepository,
   EngineStore,
   RecomputeRunRepository,
@@ -21,6 +22,7 @@ const repositories = [
   SourceRepository,
   OutboxRepository,
   EngineStore,
+  EngineBatchStore,
   EngineRuleSetRepository,
   CorrelationCaseRepository,
   RecomputeRunRepository,

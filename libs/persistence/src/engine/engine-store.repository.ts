@@ -119,6 +119,16 @@ export class EngineStore {
       id,
     );
     if (locked.length === 0) return null;
+    return (await this.readLocked(tx, tenantId, resourceType, [id]))[0] ?? null;
+  }
+
+  /** Golden records with contributions, provenance and rule revision; call after locking them. */
+  async readLocked(
+    tx: Db,
+    tenantId: TenantId,
+    resourceType: string,
+    ids: readonly string[],
+  ): Promise<LockedGolden[]> {
     const rows = await tx.$queryRawUnsafe<
       Array<
         GoldenRow & {
@@ -134,20 +144,37 @@ export class EngineStore {
          (SELECT p.entries FROM resource_provenance p WHERE p.resource_id = r.id) AS entries,
          (SELECT s.revision FROM engine_rule_sets s WHERE s.tenant_id = r.tenant_id AND s.resource_type = r.resource_type) AS rule_revision
        FROM resources r
-       WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = $3::uuid`,
+       WHERE r.tenant_id = $1::uuid AND r.resource_type = $2 AND r.id = ANY($3::uuid[])`,
       tenantId,
       resourceType,
-      id,
+      ids,
     );
-    const row = rows[0];
-    if (!row) return null;
-    return {
+    return rows.map((row) => ({
       ...golden(row),
       nameKey: row.name_key,
       contributions: (row.contributions ?? []).map(contributionFromJson),
       provenance: row.entries,
       ruleRevision: row.rule_revision ?? 0,
-    };
+    }));
+  }
+
+  async contributionsByKeys(
+    db: Db,
+    tenantId: TenantId,
+    sourceId: string,
+    resourceType: string,
+    keys: readonly string[],
+  ): Promise<StoredContribution[]> {
+    if (keys.length === 0) return [];
+    const rows = await db.$queryRawUnsafe<ContributionRow[]>(
+      `SELECT ${CONTRIBUTION_COLUMNS} FROM contributions c
+       WHERE c.tenant_id = $1::uuid AND c.source_id = $2::uuid AND c.resource_type = $3 AND c.source_key = ANY($4::text[])`,
+      tenantId,
+      sourceId,
+      resourceType,
+      keys,
+    );
+    return rows.map(contribution);
   }
 
   /** A source's roles, read on the write's own connection (never a second pooled one while locking). */

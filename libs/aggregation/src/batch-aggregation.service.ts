@@ -1,0 +1,384 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  activeRecord,
+  computeGolden,
+  contributionHash,
+  correlate,
+  diffGolden,
+  matchKeys,
+  nextLifecycle,
+  sameJson,
+  type LifecycleRecord,
+} from '@hub/engine';
+import {
+  AuditRepository,
+  CorrelationCaseRepository,
+  EngineBatchStore,
+  EngineStore,
+  type Db,
+  type GoldenWrite,
+  type LockedGolden,
+  type StoredContribution,
+  type StoredProvenance,
+} from '@hub/persistence';
+import {
+  lifecycleOf,
+  nameKeyOf,
+  toEngine,
+  withContribution,
+  type AssertionContext,
+  type ContributionDraft,
+} from './aggregation.service';
+import { mayCreate } from './engine-defaults';
+import type { EngineConfig } from './engine-config.service';
+import { correlationLockKeys, goldenMatchKeys, lookupsOf, matcherOf } from './match-keys';
+import { provenanceFromJson, provenanceToJson } from './provenance-json';
+
+export interface BatchOutcome {
+  unchanged: number;
+  created: number;
+  joined: number;
+  updated: number;
+  parked: number;
+  cases: number;
+  /** Golden records that got a new version. */
+  versions: number;
+}
+
+/** One golden record to resolve in a batch. */
+interface Pending {
+  id: string;
+  current: LockedGolden | null;
+  contributions: StoredContribution[];
+  /** New record: contributions to link to it once it exists. */
+  founding: string[];
+}
+
+/**
+ * The engine for batches of one source's contributions (connector syncs) and for recomputes:
+ * the same decisions as AggregationService, with set-based reads and writes (ADR 0203). One
+ * transaction per batch: contributions, golden records, provenance, match keys, outbox rows
+ * and one audit row commit together.
+ */
+@Injectable()
+export class BatchAggregationService {
+  constructor(
+    private readonly store: EngineStore,
+    private readonly batch: EngineBatchStore,
+    private readonly cases: CorrelationCaseRepository,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  /** Stores one source's contributions (`sourceKey` set, unique in the batch) and resolves what they touch. */
+  async assertBatch(
+    tx: Db,
+    ctx: AssertionContext,
+    config: EngineConfig,
+    drafts: readonly ContributionDraft[],
+  ): Promise<BatchOutcome> {
+    const { tenantId } = ctx;
+    const type = config.resourceType;
+    const outcome: BatchOutcome = {
+      unchanged: 0,
+      created: 0,
+      joined: 0,
+      updated: 0,
+      parked: 0,
+      cases: 0,
+      versions: 0,
+    };
+    const existing = await this.batch.contributionsByKeys(
+      tx,
+      tenantId,
+      ctx.sourceId,
+      type,
+      drafts.map((d) => d.sourceKey),
+    );
+    const now = new Date();
+    const work: { draft: ContributionDraft; hash: string; previous: StoredContribution | undefined }[] = [];
+    for (const draft of drafts) {
+      const previous = existing.get(draft.sourceKey);
+      const hash = contributionHash({ ...draft, deletedAt: null });
+      // An unchanged contribution does no work downstream (same hash).
+      if (previous && previous.hash === hash && !previous.deletedAt && previous.resourceId)
+        outcome.unchanged++;
+      else work.push({ draft, hash, previous });
+    }
+    if (work.length === 0) return outcome;
+
+    // Correlate the unlinked ones: advisory locks on every key value, then one lookup per matcher.
+    const unlinked = work.filter((w) => !w.previous?.resourceId);
+    const keysOf = new Map(
+      unlinked.map((w) => [
+        w.draft.sourceKey,
+        matchKeys(
+          { sourceId: ctx.sourceId, sourceKey: w.draft.sourceKey, attributes: w.draft.attributes },
+          config.match,
+          config.schemas,
+        ),
+      ]),
+    );
+    const lookupsBy = new Map([...keysOf].map(([k, keys]) => [k, lookupsOf(keys, config.match)]));
+    await this.store.lockKeys(tx, correlationLockKeys(tenantId, type, [...lookupsBy.values()].flat()));
+    const found = new Map<string, Map<string, string[]>>();
+    for (const rule of config.match) {
+      if (rule.rule.kind !== 'attribute') continue;
+      const matcher = matcherOf(rule);
+      const values = [...lookupsBy.values()].flatMap((l) =>
+        l.flatMap((x) => (x && x.matcher === matcher ? x.values : [])),
+      );
+      found.set(matcher, await this.batch.findByMatchKeys(tx, tenantId, type, matcher, values));
+    }
+    const canCreate = mayCreate(await this.store.sourceRoles(tx, tenantId, ctx.sourceId), type);
+    // Records created in this batch, by matcher and value, so a later draft joins them.
+    const fresh = new Map<string, string>();
+    const target = new Map<string, string | null>(); // sourceKey → golden id (null: parked)
+    const newIds = new Set<string>();
+    const caseFor = new Map<string, { candidates: readonly string[]; rule: number }>();
+    for (const w of work) {
+      if (w.previous?.resourceId) {
+        target.set(w.draft.sourceKey, w.previous.resourceId);
+        continue;
+      }
+      const keys = keysOf.get(w.draft.sourceKey)!;
+      const lookups = lookupsBy.get(w.draft.sourceKey)!;
+      const candidates = lookups.map((l) => {
+        if (!l) return [];
+        const ids = new Set<string>();
+        for (const v of l.values) {
+          for (const id of found.get(l.matcher)?.get(v) ?? []) ids.add(id);
+          const mine = fresh.get(`${l.matcher}\u0000${v}`);
+          if (mine) ids.add(mine);
+        }
+        return [...ids];
+      });
+      const decision = correlate(keys, candidates, { mayCreate: canCreate });
+      if (decision.outcome === 'join') {
+        target.set(w.draft.sourceKey, decision.resourceId);
+      } else if (decision.outcome === 'create') {
+        const id = randomUUID();
+        newIds.add(id);
+        target.set(w.draft.sourceKey, id);
+        for (const l of lookups) if (l) for (const v of l.values) fresh.set(`${l.matcher}\u0000${v}`, id);
+      } else {
+        target.set(w.draft.sourceKey, null);
+        if (decision.outcome === 'case') caseFor.set(w.draft.sourceKey, decision);
+      }
+    }
+
+    const existingIds = [
+      ...new Set([...target.values()].filter((id): id is string => id !== null && !newIds.has(id))),
+    ];
+    const locked = await this.batch.lockMany(tx, tenantId, type, existingIds);
+    const saved = await this.batch.saveContributions(
+      tx,
+      tenantId,
+      ctx.sourceId,
+      type,
+      work.map((w) => {
+        const id = target.get(w.draft.sourceKey) ?? null;
+        return {
+          sourceKey: w.draft.sourceKey,
+          externalId: w.draft.externalId,
+          // A new record's contributions are linked once it exists (foreign key).
+          resourceId: id && !newIds.has(id) && locked.has(id) ? id : null,
+          attributes: w.draft.attributes,
+          hash: w.hash,
+          assertedAt: now,
+        };
+      }),
+    );
+    const pending = new Map<string, Pending>();
+    for (const w of work) {
+      const id = target.get(w.draft.sourceKey) ?? null;
+      const contributionId = saved.get(w.draft.sourceKey)!;
+      if (id === null) {
+        outcome.parked++;
+        const c = caseFor.get(w.draft.sourceKey);
+        if (c && !(await this.cases.ignored(tx, tenantId, contributionId, c.candidates))) {
+          await this.cases.open(tx, tenantId, {
+            resourceType: type,
+            contributionId,
+            candidates: c.candidates,
+            rule: c.rule,
+          });
+          outcome.cases++;
+        }
+        continue;
+      }
+      const current = locked.get(id) ?? null;
+      if (!newIds.has(id) && !current) {
+        outcome.parked++; // the record went away meanwhile: kept, rejoins on the next sweep
+        continue;
+      }
+      let p = pending.get(id);
+      if (!p)
+        pending.set(id, (p = { id, current, contributions: current?.contributions ?? [], founding: [] }));
+      const c: StoredContribution = {
+        id: contributionId,
+        sourceId: ctx.sourceId,
+        sourceKey: w.draft.sourceKey,
+        resourceType: type,
+        externalId: w.draft.externalId,
+        resourceId: current ? id : null,
+        attributes: w.draft.attributes,
+        hash: w.hash,
+        assertedAt: now,
+        deletedAt: null,
+      };
+      p.contributions = withContribution(p.contributions, c);
+      if (!current) p.founding.push(contributionId);
+      if (newIds.has(id)) {
+        if (p.founding.length === 1) outcome.created++;
+        else outcome.joined++;
+      } else if (w.previous?.resourceId) outcome.updated++;
+      else outcome.joined++;
+    }
+    outcome.versions = await this.resolveMany(tx, ctx, config, [...pending.values()], {
+      assertedBy: ctx.sourceId,
+    });
+    await this.audit.append(
+      tenantId,
+      {
+        actorType: ctx.actor.type,
+        actorId: ctx.actor.id,
+        sourceId: ctx.sourceId,
+        action: `engine.${type}.batch`,
+        resourceType: type,
+        requestId: ctx.requestId ?? null,
+        detail: { channel: ctx.channel, ...outcome },
+      },
+      tx,
+    );
+    return outcome;
+  }
+
+  /** Resolves locked records again under the current rules (recompute); returns how many changed. */
+  async recomputeMany(
+    tx: Db,
+    ctx: AssertionContext,
+    config: EngineConfig,
+    ids: readonly string[],
+  ): Promise<number> {
+    const locked = await this.batch.lockMany(tx, ctx.tenantId, config.resourceType, ids);
+    return this.resolveMany(
+      tx,
+      ctx,
+      config,
+      [...locked.values()].map((g) => ({
+        id: g.id,
+        current: g,
+        contributions: g.contributions,
+        founding: [],
+      })),
+      { reindex: true },
+    );
+  }
+
+  private async resolveMany(
+    tx: Db,
+    ctx: AssertionContext,
+    config: EngineConfig,
+    records: readonly Pending[],
+    options: { reindex?: boolean; assertedBy?: string },
+  ): Promise<number> {
+    const { tenantId } = ctx;
+    const now = new Date();
+    const inserts: (GoldenWrite & { id: string; provenance: StoredProvenance })[] = [];
+    const updates: (GoldenWrite & { id: string; provenance: StoredProvenance })[] = [];
+    const provenanceOnly: { id: string; provenance: StoredProvenance }[] = [];
+    const links: { contributionId: string; resourceId: string }[] = [];
+    const keyed: string[] = [];
+    const keys: { resourceId: string; matcher: string; value: string }[] = [];
+    for (const r of records) {
+      const contributions = r.contributions.map(toEngine);
+      const live = contributions.filter((c) => !c.deletedAt);
+      let lifecycle: LifecycleRecord = r.current ? lifecycleOf(r.current) : activeRecord(now);
+      if (config.lifecycle && options.assertedBy) {
+        const asserted = r.contributions.find((c) => c.sourceId === options.assertedBy)?.attributes['active'];
+        lifecycle = nextLifecycle(
+          lifecycle,
+          {
+            kind: 'asserted',
+            sourceId: options.assertedBy,
+            ...(typeof asserted === 'boolean' ? { active: asserted } : {}),
+          },
+          now,
+          config.lifecycle,
+        ).record;
+      }
+      if (r.current && (live.length === 0 || lifecycle.state === 'deleted')) {
+        // Rare in a batch: the per-record path knows how (group memberships, outbox, audit).
+        await this.deleteOne(tx, ctx, r.current);
+        continue;
+      }
+      const previousProvenance = r.current ? provenanceFromJson(r.current.provenance) : [];
+      const result = await computeGolden({
+        contributions,
+        rules: config.rules,
+        now,
+        ...(r.current
+          ? { previous: { resource: r.current.attributes, provenance: previousProvenance } }
+          : {}),
+        lifecycle: { state: lifecycle.state },
+      });
+      const attributes = result.resource;
+      if (Array.isArray(attributes['members']))
+        throw new Error(`${config.resourceType} holds members: use the per-record path`);
+      const write = {
+        id: r.id,
+        attributes,
+        nameKey: nameKeyOf(config.resourceType, attributes),
+        lifecycleState: lifecycle.state,
+        suspendedAt: lifecycle.state === 'suspended' ? lifecycle.since : null,
+        deleteAfter: lifecycle.state === 'suspended' ? (lifecycle.deleteAfter ?? null) : null,
+        provenance: provenanceToJson(result.provenance),
+      };
+      const reindex = () => {
+        keyed.push(r.id);
+        if (config.indexesKeys)
+          for (const k of goldenMatchKeys(attributes, config.match, config.schemas))
+            keys.push({ resourceId: r.id, ...k });
+      };
+      if (!r.current) {
+        inserts.push(write);
+        for (const contributionId of r.founding) links.push({ contributionId, resourceId: r.id });
+        reindex();
+        continue;
+      }
+      const changed =
+        diffGolden(r.current.attributes, attributes, config.schemas).length > 0 ||
+        r.current.lifecycleState !== write.lifecycleState ||
+        r.current.deleteAfter?.getTime() !== write.deleteAfter?.getTime();
+      if (changed) {
+        updates.push(write);
+        reindex();
+      } else {
+        if (!sameJson(provenanceToJson(previousProvenance), write.provenance))
+          provenanceOnly.push({ id: r.id, provenance: write.provenance });
+        if (options.reindex) reindex();
+      }
+    }
+    await this.batch.insertMany(tx, tenantId, config.resourceType, inserts);
+    await this.batch.linkContributions(tx, tenantId, links);
+    await this.batch.updateMany(tx, tenantId, updates);
+    await this.batch.saveProvenanceMany(tx, tenantId, provenanceOnly);
+    if (config.indexesKeys || options.reindex)
+      await this.batch.replaceMatchKeysMany(tx, tenantId, config.resourceType, keyed, keys);
+    return inserts.length + updates.length;
+  }
+
+  private async deleteOne(tx: Db, ctx: AssertionContext, current: LockedGolden): Promise<void> {
+    const groups = await this.store.deleteGolden(tx, ctx.tenantId, current.id);
+    await this.store.outbox(
+      tx,
+      ctx.tenantId,
+      current.resourceType,
+      current.id,
+      current.version + 1,
+      'deleted',
+    );
+    for (const g of groups) await this.store.outbox(tx, ctx.tenantId, 'Group', g.id, g.version, 'updated');
+  }
+}

@@ -1,0 +1,237 @@
+import { Injectable } from '@nestjs/common';
+import type { Db } from '../db';
+import type { TenantId } from '../tenant-id';
+import { UniqueKeyTakenError } from '../scim/inbound-write.types';
+import { EngineStore } from './engine-store.repository';
+import type { GoldenWrite, LockedGolden, StoredContribution, StoredProvenance } from './engine-store.types';
+
+/**
+ * Set-based writes for batches of contributions (connector syncs, recomputes): one statement per
+ * table and batch instead of one per record (ADR 0203). Types whose records hold `members` (held
+ * in group_members) go through the per-record EngineStore path instead.
+ */
+@Injectable()
+export class EngineBatchStore {
+  constructor(private readonly store: EngineStore) {}
+
+  /** Golden records under row locks (in id order: no deadlock between batches), then read. */
+  async lockMany(
+    tx: Db,
+    tenantId: TenantId,
+    resourceType: string,
+    ids: readonly string[],
+  ): Promise<Map<string, LockedGolden>> {
+    const out = new Map<string, LockedGolden>();
+    if (ids.length === 0) return out;
+    const sorted = [...new Set(ids)].sort();
+    await tx.$queryRawUnsafe(
+      `SELECT 1 FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2 AND id = ANY($3::uuid[]) ORDER BY id FOR UPDATE`,
+      tenantId,
+      resourceType,
+      sorted,
+    );
+    for (const g of await this.store.readLocked(tx, tenantId, resourceType, sorted)) out.set(g.id, g);
+    return out;
+  }
+
+  /** The source's stored contributions for these keys. */
+  async contributionsByKeys(
+    tx: Db,
+    tenantId: TenantId,
+    sourceId: string,
+    resourceType: string,
+    keys: readonly string[],
+  ): Promise<Map<string, StoredContribution>> {
+    const rows = await this.store.contributionsByKeys(tx, tenantId, sourceId, resourceType, keys);
+    return new Map(rows.map((c) => [c.sourceKey, c]));
+  }
+
+  /** Upserts contributions of one source; returns their ids by source key. */
+  async saveContributions(
+    tx: Db,
+    tenantId: TenantId,
+    sourceId: string,
+    resourceType: string,
+    rows: readonly {
+      sourceKey: string;
+      externalId: string | null;
+      resourceId: string | null;
+      attributes: Record<string, unknown>;
+      hash: string;
+      assertedAt: Date;
+    }[],
+  ): Promise<Map<string, string>> {
+    if (rows.length === 0) return new Map();
+    const result = await tx.$queryRawUnsafe<Array<{ id: string; source_key: string }>>(
+      `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, external_id, resource_id,
+                                  attributes, hash, asserted_at, created_at, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3, u.k, u.e, u.r, u.a, u.h, u.t, now(), now()
+       FROM unnest($4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::text[], $9::timestamptz[]) AS u(k, e, r, a, h, t)
+       ON CONFLICT (source_id, resource_type, source_key) DO UPDATE SET
+         external_id = EXCLUDED.external_id, resource_id = EXCLUDED.resource_id, attributes = EXCLUDED.attributes,
+         hash = EXCLUDED.hash, asserted_at = EXCLUDED.asserted_at, deleted_at = NULL, updated_at = now()
+       RETURNING id, source_key`,
+      tenantId,
+      sourceId,
+      resourceType,
+      rows.map((r) => r.sourceKey),
+      rows.map((r) => r.externalId),
+      rows.map((r) => r.resourceId),
+      rows.map((r) => JSON.stringify(r.attributes)),
+      rows.map((r) => r.hash),
+      rows.map((r) => r.assertedAt),
+    );
+    return new Map(result.map((r) => [r.source_key, r.id]));
+  }
+
+  async linkContributions(
+    tx: Db,
+    tenantId: TenantId,
+    pairs: readonly { contributionId: string; resourceId: string }[],
+  ): Promise<void> {
+    if (pairs.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `UPDATE contributions c SET resource_id = u.r, updated_at = now()
+       FROM unnest($2::uuid[], $3::uuid[]) AS u(c, r) WHERE c.tenant_id = $1::uuid AND c.id = u.c`,
+      tenantId,
+      pairs.map((p) => p.contributionId),
+      pairs.map((p) => p.resourceId),
+    );
+  }
+
+  /**
+   * New golden records (version 1) with provenance and `created` outbox rows; a userName already
+   * taken fails the batch (UniqueKeyTakenError) rather than merging on a guess.
+   */
+  async insertMany(
+    tx: Db,
+    tenantId: TenantId,
+    resourceType: string,
+    rows: readonly (GoldenWrite & { id: string; provenance: StoredProvenance })[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const inserted = await tx.$queryRawUnsafe<Array<{ n: number }>>(
+      `WITH ins AS (
+         INSERT INTO resources (id, tenant_id, resource_type, attributes, version, name_key, lifecycle_state,
+                                suspended_at, delete_after, created_at, updated_at)
+         SELECT u.id, $1::uuid, $2, u.a, 1, u.n, u.ls::lifecycle_state, u.sa, u.da, now(), now()
+         FROM unnest($3::uuid[], $4::jsonb[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+           AS u(id, a, n, ls, sa, da)
+         ON CONFLICT (tenant_id, resource_type, name_key) DO NOTHING
+         RETURNING id),
+       prov AS (
+         INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
+         SELECT u.id, $1::uuid, u.p, now() FROM unnest($3::uuid[], $9::jsonb[]) AS u(id, p) WHERE u.id IN (SELECT id FROM ins)),
+       ob AS (
+         INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind)
+         SELECT $1::uuid, $2, u.id, 1, 'created' FROM unnest($3::uuid[]) WITH ORDINALITY AS u(id, o)
+         WHERE u.id IN (SELECT id FROM ins) ORDER BY u.o)
+       SELECT count(*)::int AS n FROM ins`,
+      tenantId,
+      resourceType,
+      rows.map((r) => r.id),
+      rows.map((r) => JSON.stringify(r.attributes)),
+      rows.map((r) => r.nameKey),
+      rows.map((r) => r.lifecycleState),
+      rows.map((r) => r.suspendedAt),
+      rows.map((r) => r.deleteAfter),
+      rows.map((r) => JSON.stringify(r.provenance)),
+    );
+    if ((inserted[0]?.n ?? 0) < rows.length) throw new UniqueKeyTakenError(resourceType);
+  }
+
+  /** New versions of locked golden records, with provenance and `updated` outbox rows. */
+  async updateMany(
+    tx: Db,
+    tenantId: TenantId,
+    rows: readonly (GoldenWrite & { id: string; provenance: StoredProvenance })[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `WITH upd AS (
+         UPDATE resources r SET attributes = u.a, name_key = u.n, lifecycle_state = u.ls::lifecycle_state,
+           suspended_at = u.sa, delete_after = u.da, version = r.version + 1, updated_at = now()
+         FROM unnest($2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+           AS u(id, a, n, ls, sa, da)
+         WHERE r.tenant_id = $1::uuid AND r.id = u.id
+         RETURNING r.id, r.resource_type, r.version),
+       prov AS (
+         INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
+         SELECT u.id, $1::uuid, u.p, now() FROM unnest($2::uuid[], $8::jsonb[]) AS u(id, p)
+         ON CONFLICT (resource_id) DO UPDATE SET entries = EXCLUDED.entries, updated_at = now())
+       INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind)
+       SELECT $1::uuid, resource_type, id, version, 'updated' FROM upd ORDER BY id`,
+      tenantId,
+      rows.map((r) => r.id),
+      rows.map((r) => JSON.stringify(r.attributes)),
+      rows.map((r) => r.nameKey),
+      rows.map((r) => r.lifecycleState),
+      rows.map((r) => r.suspendedAt),
+      rows.map((r) => r.deleteAfter),
+      rows.map((r) => JSON.stringify(r.provenance)),
+    );
+  }
+
+  async saveProvenanceMany(
+    tx: Db,
+    tenantId: TenantId,
+    rows: readonly { id: string; provenance: StoredProvenance }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
+       SELECT u.id, $1::uuid, u.p, now() FROM unnest($2::uuid[], $3::jsonb[]) AS u(id, p)
+       ON CONFLICT (resource_id) DO UPDATE SET entries = EXCLUDED.entries, updated_at = now()`,
+      tenantId,
+      rows.map((r) => r.id),
+      rows.map((r) => JSON.stringify(r.provenance)),
+    );
+  }
+
+  /** Candidates for many values of one matcher at once: value → golden ids. */
+  async findByMatchKeys(
+    tx: Db,
+    tenantId: TenantId,
+    resourceType: string,
+    matcher: string,
+    values: readonly string[],
+  ): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (values.length === 0) return out;
+    const rows = await tx.$queryRawUnsafe<Array<{ value: string; resource_id: string }>>(
+      `SELECT value, resource_id FROM engine_match_keys
+       WHERE tenant_id = $1::uuid AND resource_type = $2 AND matcher = $3 AND value = ANY($4::text[])`,
+      tenantId,
+      resourceType,
+      matcher,
+      [...new Set(values)],
+    );
+    for (const r of rows) {
+      const list = out.get(r.value);
+      if (list) list.push(r.resource_id);
+      else out.set(r.value, [r.resource_id]);
+    }
+    return out;
+  }
+
+  async replaceMatchKeysMany(
+    tx: Db,
+    tenantId: TenantId,
+    resourceType: string,
+    ids: readonly string[],
+    keys: readonly { resourceId: string; matcher: string; value: string }[],
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.$executeRawUnsafe(`DELETE FROM engine_match_keys WHERE resource_id = ANY($1::uuid[])`, ids);
+    if (keys.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `INSERT INTO engine_match_keys (tenant_id, resource_type, matcher, value, resource_id)
+       SELECT $1::uuid, $2, k.m, k.v, k.r FROM unnest($3::text[], $4::text[], $5::uuid[]) AS k(m, v, r) ON CONFLICT DO NOTHING`,
+      tenantId,
+      resourceType,
+      keys.map((k) => k.matcher),
+      keys.map((k) => k.value),
+      keys.map((k) => k.resourceId),
+    );
+  }
+}
