@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { aggregationBenchmark } from './aggregation.bench';
 import { apiAuthBenchmark } from './api-auth.bench';
 import { ldapReadBenchmark } from './ldap-read.bench';
 import { scimInboundBenchmark } from './scim-inbound.bench';
@@ -9,7 +10,12 @@ import { printTable, withInfrastructure, type Benchmark, type BenchRow, type Siz
  * PostgreSQL and Redis on loopback; each figure is printed beside a baseline measured in the same
  * run. `tiny` is CI's smoke run (it checks the harness works, not the aims).
  */
-const BENCHMARKS: Benchmark[] = [apiAuthBenchmark, scimInboundBenchmark, ldapReadBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  apiAuthBenchmark,
+  scimInboundBenchmark,
+  ldapReadBenchmark,
+  aggregationBenchmark,
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
