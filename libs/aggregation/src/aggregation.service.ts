@@ -50,7 +50,7 @@ export interface StoredResult {
 }
 
 export type UnlinkedOutcome =
-  | { outcome: 'golden'; result: StoredResult; created: boolean }
+  | { outcome: 'golden'; result: StoredResult; created: boolean; before?: Record<string, unknown> }
   | { outcome: 'parked'; contributionId: string; caseId?: string; candidates?: readonly string[] };
 
 /** A contribution the caller computed, before it is stored. */
@@ -77,8 +77,12 @@ export class AggregationService {
   ) {}
 
   /** What a write needs from the pool, read before its transaction starts (see EngineConfigService.prepare). */
-  prepare(tenantId: TenantId, resourceType: string): Promise<ResourceTypeSchemas> {
-    return this.configs.prepare(tenantId, resourceType);
+  prepare(
+    tenantId: TenantId,
+    resourceType: string,
+    attributes?: Readonly<Record<string, unknown>>,
+  ): Promise<ResourceTypeSchemas> {
+    return this.configs.prepare(tenantId, resourceType, attributes);
   }
 
   /** The configuration inside a write's transaction: only `tx` is used. */
@@ -135,7 +139,7 @@ export class AggregationService {
         contributions: withContribution(current?.contributions ?? [], saved),
         ...(created ? { founding: saved.id } : {}),
       });
-      return { outcome: 'golden', result, created };
+      return { outcome: 'golden', result, created, ...(current ? { before: current.attributes } : {}) };
     }
     const parked = options.sourceKeyFor ? { ...draft, sourceKey: options.sourceKeyFor(null) } : draft;
     const contributionId = (await this.saveContribution(tx, tenantId, ctx.sourceId, parked, null, now)).id;

@@ -55,8 +55,12 @@ export class EngineConfigService {
    * The type's schemas, read before a write's transaction starts: inside it, a write must not
    * wait for a second pooled connection (every connection may be a writer queued on a row lock).
    */
-  prepare(tenantId: TenantId, resourceType: string): Promise<ResourceTypeSchemas> {
-    return this.schemas.view(tenantId, resourceType);
+  prepare(
+    tenantId: TenantId,
+    resourceType: string,
+    attributes?: Readonly<Record<string, unknown>>,
+  ): Promise<ResourceTypeSchemas> {
+    return this.schemas.view(tenantId, resourceType, attributes);
   }
 
   /**

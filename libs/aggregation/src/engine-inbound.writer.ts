@@ -16,10 +16,9 @@ import {
 import { hashJson } from '@hub/engine';
 import { AggregationService, type AssertionContext } from './aggregation.service';
 import { contributionAfterWrite } from './contribution-after-write';
+import { changedAttributes, summariseValue } from './audit-detail';
 import { removalEffect } from './engine-defaults';
-
-/** Audit detail values larger than this are summarised (a 10 000-member group stays readable). */
-const MAX_AUDIT_VALUE_CHARS = 2_000;
+import { knowsAll } from './tenant-schemas.service';
 
 /**
  * A POST that did not produce a golden record: kept as an uncorrelated contribution (the source
@@ -40,6 +39,13 @@ export class ContributionParkedError extends ScimError {
   }
 }
 
+/** A write names an attribute the cached schemas do not know: retried with fresh ones. */
+class StaleSchemasError extends Error {
+  constructor(readonly attributes: Record<string, unknown>) {
+    super('tenant schemas changed');
+  }
+}
+
 /**
  * The inbound SCIM server's gateway on the aggregation engine (ADR 0203): a write is the calling
  * source's contribution; the golden record is what the authority rules make of all of them.
@@ -54,7 +60,11 @@ export class EngineInboundWriter implements InboundWriteGateway {
   async create(ctx: WriteContext, assertion: CreateAssertion): Promise<GoldenRecord> {
     const store = this.aggregation.store;
     const id = randomUUID();
-    const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
+    const prepared = await this.aggregation.prepare(
+      ctx.tenantId,
+      assertion.resourceType,
+      assertion.view.attributes,
+    );
     const outcome = await store.transaction(async (tx) => {
       const config = await this.aggregation.config(ctx.tenantId, assertion.resourceType, tx, prepared);
       const { attributes, externalId } = assertion.view;
@@ -89,7 +99,13 @@ export class EngineInboundWriter implements InboundWriteGateway {
                   contribution: out.contributionId,
                   ...(out.caseId ? { case: out.caseId, candidates: out.candidates } : {}),
                 }
-              : { version: out.result.golden.version, changed: out.result.changes }),
+              : {
+                  version: out.result.golden.version,
+                  changed: changedAttributes(
+                    out.created ? {} : (out.before ?? {}),
+                    out.result.golden.attributes,
+                  ),
+                }),
             ...(externalId !== null ? { externalId } : {}),
           },
         },
@@ -104,8 +120,22 @@ export class EngineInboundWriter implements InboundWriteGateway {
 
   async update(ctx: WriteContext, assertion: UpdateAssertion): Promise<GoldenRecord | null> {
     if (!isUuid(assertion.id)) return null;
+    try {
+      return await this.updateOnce(ctx, assertion, undefined);
+    } catch (error) {
+      if (!(error instanceof StaleSchemasError)) throw error;
+      // The tenant changed its schemas since they were cached: read them again, once.
+      return this.updateOnce(ctx, assertion, error.attributes);
+    }
+  }
+
+  private async updateOnce(
+    ctx: WriteContext,
+    assertion: UpdateAssertion,
+    attributes: Record<string, unknown> | undefined,
+  ): Promise<GoldenRecord | null> {
     const store = this.aggregation.store;
-    const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
+    const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType, attributes);
     return store.transaction(async (tx) => {
       const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
       if (!current) return null;
@@ -125,6 +155,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
         reads?: unknown,
       ) => ReturnType<UpdateAssertion['change']>;
       const { view } = await change.call(assertion, before, reads);
+      if (!knowsAll(prepared, view.attributes)) throw new StaleSchemasError(view.attributes);
       const attributes = own?.deletedAt
         ? contributionAfterWrite(config.schemas, null, current.attributes, view.attributes)
         : contributionAfterWrite(config.schemas, own?.attributes, current.attributes, view.attributes);
@@ -149,7 +180,7 @@ export class EngineInboundWriter implements InboundWriteGateway {
           detail: {
             channel: ctx.channel,
             version: out.golden.version,
-            changed: out.changes,
+            changed: changedAttributes(current.attributes, out.golden.attributes),
             ...(view.externalId !== (own?.externalId ?? null)
               ? { externalId: { from: own?.externalId ?? null, to: view.externalId } }
               : {}),
@@ -233,10 +264,4 @@ function record(g: StoredGolden, externalId: string | null): GoldenRecord {
     createdAt: g.createdAt,
     updatedAt: g.updatedAt,
   };
-}
-
-function summariseValue(value: unknown): unknown {
-  const text = JSON.stringify(value) ?? 'null';
-  if (text.length <= MAX_AUDIT_VALUE_CHARS) return value;
-  return { omitted: true, chars: text.length, sha256: hashJson(value) };
 }

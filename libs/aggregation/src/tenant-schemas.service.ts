@@ -38,8 +38,28 @@ export class TenantSchemas {
     return registry;
   }
 
-  async view(tenantId: TenantId, resourceType: string): Promise<ResourceTypeSchemas> {
+  /**
+   * The type's schemas. `attributes` (a write's) are checked against the cached copy: a name it
+   * does not know means the tenant changed its definitions meanwhile, so they are read again
+   * (the SCIM server validated the write with a fresh registry; the engine must not drop it).
+   */
+  async view(
+    tenantId: TenantId,
+    resourceType: string,
+    attributes?: Readonly<Record<string, unknown>>,
+  ): Promise<ResourceTypeSchemas> {
+    try {
+      const view = (await this.registry(tenantId)).resourceType(resourceType);
+      if (!attributes || knowsAll(view, attributes)) return view;
+    } catch {
+      // Unknown type: perhaps defined a moment ago.
+    }
+    this.forget(tenantId);
     return (await this.registry(tenantId)).resourceType(resourceType);
+  }
+
+  forget(tenantId: TenantId): void {
+    this.cache.delete(tenantId);
   }
 
   private build(rows: readonly ScimDefinitionRecord[]): SchemaRegistry {
@@ -81,4 +101,13 @@ export class TenantSchemas {
     for (const [name, definition] of overrides) guard(name, () => registry.registerResourceType(definition));
     return registry;
   }
+}
+
+/** Whether every top-level attribute name is in the view (core or an extension URN). */
+export function knowsAll(view: ResourceTypeSchemas, attributes: Readonly<Record<string, unknown>>): boolean {
+  for (const key of Object.keys(attributes)) {
+    if (key === 'schemas' || key === 'id' || key === 'meta' || key === 'externalId') continue;
+    if (key.includes(':') ? !view.findSchema(key) : !view.findAttribute(view.core, key)) return false;
+  }
+  return true;
 }
