@@ -22,7 +22,6 @@ import {
   applyMigrations,
   asTenantId,
   ensureDatabase,
-  ensureEngineTables,
   withDatabase,
   type TenantId,
 } from '@hub/persistence';
@@ -58,7 +57,6 @@ export const aggregationBenchmark: Benchmark = {
       DATABASE_POOL_SIZE: String(CONCURRENCY + 2),
     });
     const prisma = new PrismaService(config);
-    await ensureEngineTables(prisma);
     const { tenant } = await provisionTenant(
       {
         tenants: new TenantRepository(prisma),

@@ -1,12 +1,6 @@
 import { ENTERPRISE_USER_URN } from '@hub/scim';
 import { EngineInboundWriter, RecomputeService } from '../../libs/aggregation/src';
-import {
-  SourceRepository,
-  asTenantId,
-  ensureEngineTables,
-  type TenantId,
-  type WriteContext,
-} from '../../libs/persistence/src';
+import { SourceRepository, asTenantId, type TenantId, type WriteContext } from '../../libs/persistence/src';
 import { json } from '../harness/json';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
 
@@ -23,7 +17,6 @@ describe('engine admin API', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    await ensureEngineTables(env.prisma);
     api = await startApi(env.config);
     const t = await env.createTenant('acme');
     token = t.adminToken;

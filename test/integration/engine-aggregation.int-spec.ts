@@ -11,7 +11,6 @@ import {
   type GoldenRecord,
   type TenantId,
   type WriteContext,
-  ensureEngineTables,
 } from '../../libs/persistence/src';
 import {
   AggregationModule,
@@ -41,7 +40,6 @@ describe('aggregation engine on Postgres', () => {
 
   beforeAll(async () => {
     env = await createTestEnv({ DATABASE_POOL_SIZE: '8' });
-    await ensureEngineTables(env.prisma);
     tenantId = asTenantId((await env.createTenant()).tenant.id);
     app = await Test.createTestingModule({
       imports: [HubConfigModule.forRoot(env.config), PersistenceModule, AggregationModule],

@@ -5,4 +5,3 @@ export * from './correlation-case.repository';
 export * from './recompute-run.repository';
 export * from './engine-gateway.token';
 export * from './engine-batch.repository';
-export * from './pending-engine-ddl';

@@ -1,20 +1,4 @@
-import type { Db } from '../db';
-
-/**
- * The engine's tables (ADR 0203) while their migration waits for prisma/schema.prisma to be free
- * (schema gating): tests and benchmarks create them when missing. Once the migration is in
- * prisma/migrations this finds them and does nothing; then delete it and its callers.
- */
-export async function ensureEngineTables(db: Db): Promise<void> {
-  const found = await db.$queryRawUnsafe<unknown[]>(
-    `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'engine_rule_sets'`,
-  );
-  if (found.length > 0) return;
-  for (const statement of ENGINE_DDL.split(/;\s*\n/).filter((s) => s.replace(/--.*$/gm, '').trim()))
-    await db.$executeRawUnsafe(statement);
-}
-
-const ENGINE_DDL = `-- CreateTable
+-- CreateTable
 CREATE TABLE "engine_rule_sets" (
     "tenant_id" UUID NOT NULL,
     "resource_type" TEXT NOT NULL,
@@ -85,8 +69,17 @@ CREATE TABLE "recompute_runs" (
 
 -- CreateIndex
 CREATE INDEX "resource_provenance_tenant_id_idx" ON "resource_provenance"("tenant_id");
+
+-- CreateIndex
 CREATE INDEX "engine_match_keys_resource_id_idx" ON "engine_match_keys"("resource_id");
+
+-- CreateIndex
 CREATE INDEX "correlation_cases_tenant_id_status_created_at_idx" ON "correlation_cases"("tenant_id", "status", "created_at");
+
+-- CreateIndex
 CREATE INDEX "correlation_cases_contribution_id_idx" ON "correlation_cases"("contribution_id");
+
+-- CreateIndex
 CREATE INDEX "recompute_runs_tenant_id_created_at_idx" ON "recompute_runs"("tenant_id", "created_at");
-`;
+
+
