@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ENGINE_WRITE_GATEWAY } from '../engine/engine-gateway.token';
 import { InboundSourceRepository } from './inbound-source.repository';
 import { INBOUND_WRITE_GATEWAY } from './inbound-write.types';
 import { PassThroughInboundWriter } from './pass-through-inbound.writer';
@@ -12,10 +13,14 @@ const providers = [
   InboundSourceRepository,
   TenantSettingsRepository,
   PassThroughInboundWriter,
-  // Swap this binding for the aggregation engine's gateway; nothing above it changes.
-  { provide: INBOUND_WRITE_GATEWAY, useExisting: PassThroughInboundWriter },
+  // Writes go through the aggregation engine (ADR 0203), provided by @hub/aggregation's global
+  // AggregationModule under ENGINE_WRITE_GATEWAY (persistence does not import that library).
+  { provide: INBOUND_WRITE_GATEWAY, useExisting: ENGINE_WRITE_GATEWAY },
 ];
 
-/** Repositories of the inbound SCIM server. Needs PersistenceModule (PrismaService, AuditRepository). */
+/**
+ * Repositories of the inbound SCIM server. Needs PersistenceModule (PrismaService, AuditRepository)
+ * and AggregationModule (the write gateway) in the application.
+ */
 @Module({ providers, exports: providers })
 export class ScimPersistenceModule {}
