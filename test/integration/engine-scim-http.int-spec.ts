@@ -145,4 +145,22 @@ describe('engine behind the inbound SCIM server', () => {
       /^title = "Delivery Boy" from hr \(priority 1\) since .*; ldap says "Intern" \(priority 2, lower\)$/,
     );
   });
+
+  it('a POST from a client that may not create is kept as an uncorrelated contribution: 202, listed for the admin', async () => {
+    const res = await call(tokens.ldap, 'POST', '/scim/v2/Users', {
+      schemas: [USER],
+      userName: 'zoidberg',
+      externalId: 'z1',
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.detail).toMatch(/^Accepted as contribution [0-9a-f-]{36}: no resource matches it/);
+    expect(
+      (await call(tokens.ldap, 'GET', '/scim/v2/Users?filter=userName%20eq%20%22zoidberg%22')).body
+        .totalResults,
+    ).toBe(0);
+    const parked = await call(admin, 'GET', '/admin/v1/engine/uncorrelated');
+    expect(parked.body.items).toEqual([
+      expect.objectContaining({ sourceId: sources.ldap, externalId: 'z1', resourceId: null }),
+    ]);
+  });
 });
