@@ -92,6 +92,16 @@ describe('authentication', () => {
     }
   });
 
+  it('serves the admin OpenAPI document to admins only, describing the admin routes', async () => {
+    expect((await call('GET', '/admin/v1/openapi.json')).status).toBe(401);
+    const doc = await json(await call('GET', '/admin/v1/openapi.json', adminToken));
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/admin/v1/api-clients', '/admin/v1/sources', '/admin/v1/engine/rules']),
+    );
+    expect(Object.keys(doc.paths).some((p) => p.startsWith('/scim/'))).toBe(false);
+  });
+
   it('lets health endpoints answer without a token', async () => {
     expect((await call('GET', '/health/live')).status).toBe(200);
     expect((await call('GET', '/health/ready')).status).toBe(200);

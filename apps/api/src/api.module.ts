@@ -9,6 +9,8 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
+import { OpenApiController } from './openapi/openapi.controller';
+import { OpenApiDocument } from './openapi/openapi-document';
 import { ScimModule } from './scim/scim.module';
 
 @Module({})
@@ -26,8 +28,8 @@ export class ApiModule {
         AdminModule,
         ScimModule,
       ],
-      controllers: [HealthController],
-      providers: [ReadinessService],
+      controllers: [HealthController, OpenApiController],
+      providers: [ReadinessService, OpenApiDocument],
     };
   }
 }

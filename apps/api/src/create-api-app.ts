@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { HubConfig } from '@hub/config';
 import { FrameworkLogFilter, requestIdMiddleware } from '@hub/observability';
 import { ApiModule } from './api.module';
+import { buildOpenApiDocument } from './openapi/build-openapi';
 import { ApiErrorFilter } from './scim/scim-error.filter';
 
 export interface AppOptions {
@@ -43,5 +44,6 @@ export async function createApiApp(config: HubConfig, options: AppOptions = {}):
     }),
   );
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
+  buildOpenApiDocument(app);
   return app;
 }
