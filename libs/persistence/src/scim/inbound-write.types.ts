@@ -5,9 +5,8 @@ import type { TenantId } from '../tenant-id';
  *
  * Every SCIM write is "source S asserts these attributes for resource R of type T". The HTTP
  * layer never writes golden records itself: it hands an assertion to an `InboundWriteGateway`
- * and answers with the golden record the gateway returns. Today the gateway is a pass-through
- * (`PassThroughInboundWriter`: golden record = the calling source's view); when the engine
- * lands it implements this interface and the HTTP layer does not change.
+ * and answers with the golden record the gateway returns: the aggregation engine's
+ * `EngineInboundWriter` (libs/aggregation, ADR 0203), bound in ScimPersistenceModule.
  */
 
 /** A golden record as the calling source sees it. */

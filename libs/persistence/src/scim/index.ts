@@ -2,7 +2,6 @@ export * from './inbound-write.types';
 export * from './filter-sql';
 export * from './sort-sql';
 export * from './scim-resource.repository';
-export * from './pass-through-inbound.writer';
 export * from './scim-definition.repository';
 export * from './inbound-source.repository';
 export * from './tenant-settings.repository';

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { ENGINE_WRITE_GATEWAY } from '../engine/engine-gateway.token';
 import { InboundSourceRepository } from './inbound-source.repository';
 import { INBOUND_WRITE_GATEWAY } from './inbound-write.types';
-import { PassThroughInboundWriter } from './pass-through-inbound.writer';
 import { ScimDefinitionRepository } from './scim-definition.repository';
 import { ScimResourceRepository } from './scim-resource.repository';
 import { TenantSettingsRepository } from './tenant-settings.repository';
@@ -12,7 +11,6 @@ const providers = [
   ScimDefinitionRepository,
   InboundSourceRepository,
   TenantSettingsRepository,
-  PassThroughInboundWriter,
   // Writes go through the aggregation engine (ADR 0203), provided by @hub/aggregation's global
   // AggregationModule under ENGINE_WRITE_GATEWAY (persistence does not import that library).
   { provide: INBOUND_WRITE_GATEWAY, useExisting: ENGINE_WRITE_GATEWAY },
