@@ -1,24 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  DEVICE_RESOURCE_TYPE,
-  DEVICE_SCHEMA,
-  ENTERPRISE_USER_SCHEMA,
-  GROUP_RESOURCE_TYPE,
-  GROUP_SCHEMA,
-  SchemaRegistry,
-  USER_RESOURCE_TYPE,
-  USER_SCHEMA,
-  type ResourceTypeSchemas,
-} from '@hub/scim';
+import { buildTenantRegistry, type ResourceTypeSchemas, type SchemaRegistry } from '@hub/scim';
 import { ScimDefinitionRepository, type ScimDefinitionRecord, type TenantId } from '@hub/persistence';
 
 const CACHE_TTL_MS = 5_000;
 const MAX_CACHED = 1_000;
 
 /**
- * A tenant's schema registry for the engine (API and worker alike): the built-ins plus the
- * tenant's stored definitions, built the way the SCIM server builds it (ADR 0301), cached a few
- * seconds. Invalid stored definitions are skipped, as the SCIM server does.
+ * A tenant's schema registry (SCIM server and engine, API and worker alike): the built-ins plus
+ * the tenant's stored definitions (`buildTenantRegistry`, ADR 0301), cached a few seconds per
+ * replica; the replica that changes a definition forgets its copy at once. Invalid stored
+ * definitions are skipped (logged), so one bad definition does not take a tenant down.
  */
 @Injectable()
 export class TenantSchemas {
@@ -63,43 +54,10 @@ export class TenantSchemas {
   }
 
   private build(rows: readonly ScimDefinitionRecord[]): SchemaRegistry {
-    const registry = new SchemaRegistry();
-    for (const schema of [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, DEVICE_SCHEMA])
-      registry.registerSchema(schema);
-    const guard = (what: string, fn: () => void) => {
-      try {
-        fn();
-      } catch (error) {
-        this.logger.warn(
-          { err: (error as Error).message, definition: what },
-          'stored SCIM definition skipped',
-        );
-      }
-    };
-    for (const row of rows)
-      if (row.kind === 'schema') guard(row.key, () => registry.registerSchema(row.definition));
-    const overrides = new Map(
-      rows.filter((r) => r.kind === 'resourceType').map((r) => [r.key.toLowerCase(), r.definition]),
-    );
-    for (const builtIn of [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE, DEVICE_RESOURCE_TYPE]) {
-      const extra = overrides.get(builtIn.name.toLowerCase());
-      overrides.delete(builtIn.name.toLowerCase());
-      const extensions = [...builtIn.schemaExtensions];
-      const raw = (extra as { schemaExtensions?: unknown } | undefined)?.schemaExtensions;
-      if (Array.isArray(raw))
-        for (const e of raw as Array<{ schema?: unknown; required?: unknown }>) {
-          if (typeof e?.schema !== 'string') continue;
-          if (extensions.some((x) => x.schema.toLowerCase() === (e.schema as string).toLowerCase())) continue;
-          extensions.push({ schema: e.schema, required: e.required === true });
-        }
-      try {
-        registry.registerResourceType({ ...builtIn, schemaExtensions: extensions });
-      } catch {
-        registry.registerResourceType(builtIn);
-      }
-    }
-    for (const [name, definition] of overrides) guard(name, () => registry.registerResourceType(definition));
-    return registry;
+    return buildTenantRegistry(rows, {
+      onSkip: (definition, error) =>
+        this.logger.warn({ err: error.message, definition }, 'stored SCIM definition skipped'),
+    });
   }
 }
 

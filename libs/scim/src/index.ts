@@ -16,6 +16,11 @@ export { DEVICE_SCHEMA, DEVICE_RESOURCE_TYPE } from './schema/device-schema';
 export { parseSchemaDefinition, parseResourceTypeDefinition, isSchemaUrn } from './schema/schema.parser';
 export { SchemaRegistry, type BuiltInOptions } from './schema/schema.registry';
 export {
+  buildTenantRegistry,
+  type StoredDefinition,
+  type TenantRegistryOptions,
+} from './schema/tenant-registry';
+export {
   ResourceTypeSchemas,
   findSubAttribute,
   type SchemaView,
