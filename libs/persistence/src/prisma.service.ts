@@ -4,11 +4,6 @@ import pg from 'pg';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
 import { PrismaClient } from './generated/client';
 
-/** Statements inside a transaction opened by `PrismaService.rawTransaction`. */
-export interface RawTx {
-  query<T>(text: string, values?: readonly unknown[]): Promise<T[]>;
-}
-
 /**
  * The one Prisma client of a process, on a node-postgres pool through Prisma's driver adapter.
  * The pool is ours so that an idle connection dropped by the server (restart, failover) is logged
@@ -35,32 +30,6 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   async rawQuery<T>(text: string, values: readonly unknown[], name?: string): Promise<T[]> {
     const result = await this.pool.query({ text, values: values as unknown[], ...(name ? { name } : {}) });
     return result.rows as T[];
-  }
-
-  /**
-   * A transaction on one pooled connection, statements straight through node-postgres (hot write
-   * paths inside libs/persistence; a Prisma interactive transaction costs more per statement and
-   * holds the tenant's audit lock longer). Commits when `fn` resolves, rolls back when it throws.
-   */
-  async rawTransaction<T>(fn: (tx: RawTx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      // Like Prisma's interactive transaction timeout: a stuck writer does not hold locks forever.
-      await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = '30s'`);
-      const result = await fn({
-        query: async <R>(text: string, values: readonly unknown[] = []) =>
-          (await client.query(text, values as unknown[])).rows as R[],
-      });
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // A connection that cannot even roll back is not given back to the pool.
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
   }
 
   /** The last shutdown phase: workers drain before it (beforeApplicationShutdown) and may still write. */
