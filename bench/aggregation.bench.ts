@@ -9,23 +9,15 @@ import {
   EngineConfigService,
   RecomputeService,
 } from '@hub/aggregation';
-import { provisionTenant } from '@hub/auth';
-import { HubConfigModule, loadConfig } from '@hub/config';
+import { HubConfigModule } from '@hub/config';
 import {
-  ApiClientRepository,
-  AuditRepository,
   EngineStore,
   PersistenceModule,
-  PrismaService,
   SourceRepository,
-  TenantRepository,
-  applyMigrations,
   asTenantId,
-  ensureDatabase,
-  withDatabase,
   type TenantId,
 } from '@hub/persistence';
-import type { Benchmark, BenchRow } from './harness';
+import { benchTenant, type Benchmark, type BenchRow } from './harness';
 
 const IDENTITIES = { tiny: 1_000, small: 10_000, full: 100_000 };
 const BATCH = 500;
@@ -46,25 +38,15 @@ export const aggregationBenchmark: Benchmark = {
   name: 'aggregation',
   async run(ctx): Promise<BenchRow[]> {
     const n = IDENTITIES[ctx.size];
-    const url = withDatabase(ctx.postgres.url, 'bench_aggregation');
-    await ensureDatabase(url);
-    await applyMigrations(url);
-    const config = loadConfig({
-      DATABASE_URL: url,
-      REDIS_URL: ctx.redis.url,
-      LOG_LEVEL: 'silent',
-      QUEUE_PREFIX: 'bagg',
+    const {
+      url,
+      config,
+      prisma,
+      tenant: provisioned,
+    } = await benchTenant(ctx, 'aggregation', {
       DATABASE_POOL_SIZE: String(CONCURRENCY + 2),
     });
-    const prisma = new PrismaService(config);
-    const { tenant } = await provisionTenant(
-      {
-        tenants: new TenantRepository(prisma),
-        clients: new ApiClientRepository(prisma),
-        audit: new AuditRepository(prisma),
-      },
-      `bench-${randomUUID().slice(0, 6)}`,
-    );
+    const { tenant } = provisioned;
     const tenantId = asTenantId(tenant.id);
     await prisma.close();
 

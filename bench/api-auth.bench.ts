@@ -1,17 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { provisionTenant } from '@hub/auth';
-import { loadConfig } from '@hub/config';
-import {
-  PrismaService,
-  tenantBootstrapRepositories,
-  applyMigrations,
-  ensureDatabase,
-  withDatabase,
-} from '@hub/persistence';
 import { createApiApp } from '../apps/api/src/create-api-app';
-import { httpLoad, type Benchmark, type BenchRow } from './harness';
+import { benchTenant, httpLoad, type Benchmark, type BenchRow } from './harness';
 
 const REQUESTS = { tiny: 300, small: 5_000, full: 30_000 };
 const CONCURRENCY = 32;
@@ -24,20 +15,8 @@ const CONCURRENCY = 32;
 export const apiAuthBenchmark: Benchmark = {
   name: 'api-auth',
   async run(ctx): Promise<BenchRow[]> {
-    const url = withDatabase(ctx.postgres.url, 'bench_api_auth');
-    await ensureDatabase(url);
-    await applyMigrations(url);
-    const config = loadConfig({
-      DATABASE_URL: url,
-      REDIS_URL: ctx.redis.url,
-      LOG_LEVEL: 'silent',
-      QUEUE_PREFIX: 'bench',
-    });
-    const prisma = new PrismaService(config);
-    const { adminToken, adminClientId, tenant } = await provisionTenant(
-      tenantBootstrapRepositories(prisma),
-      'bench',
-    );
+    const { url, config, prisma, tenant: provisioned } = await benchTenant(ctx, 'api-auth');
+    const { adminToken, adminClientId, tenant } = provisioned;
     await prisma.close();
 
     const app = await createApiApp(config, { shutdownHooks: false });

@@ -1,7 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
+import { provisionTenant, type ProvisionedTenant } from '@hub/auth';
+import { loadConfig, type HubConfig } from '@hub/config';
+import {
+  PrismaService,
+  applyMigrations,
+  ensureDatabase,
+  tenantBootstrapRepositories,
+  withDatabase,
+} from '@hub/persistence';
 import {
   startEmbeddedPostgres,
   startRedisServer,
@@ -135,4 +145,31 @@ function fmt(n: number): string {
   if (n >= 100) return Math.round(n).toLocaleString('en-US');
   if (n >= 10) return n.toFixed(1);
   return n.toFixed(2);
+}
+
+/**
+ * A benchmark's own migrated database, its configuration and a fresh tenant with an admin token
+ * (the same provisioning the operator CLI does).
+ */
+export async function benchTenant(
+  ctx: Pick<BenchContext, 'postgres' | 'redis'>,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; config: HubConfig; prisma: PrismaService; tenant: ProvisionedTenant }> {
+  const url = withDatabase(ctx.postgres.url, `bench_${name.replace(/-/g, '_')}`);
+  await ensureDatabase(url);
+  await applyMigrations(url);
+  const config = loadConfig({
+    DATABASE_URL: url,
+    REDIS_URL: ctx.redis.url,
+    LOG_LEVEL: 'silent',
+    QUEUE_PREFIX: `b${name}`,
+    ...env,
+  });
+  const prisma = new PrismaService(config);
+  const tenant = await provisionTenant(
+    tenantBootstrapRepositories(prisma),
+    `${name}-${randomUUID().slice(0, 6)}`,
+  );
+  return { url, config, prisma, tenant };
 }

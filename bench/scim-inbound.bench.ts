@@ -3,23 +3,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { issueApiToken, provisionTenant } from '@hub/auth';
-import { loadConfig } from '@hub/config';
-import {
-  ApiClientRepository,
-  AuditRepository,
-  PrismaService,
-  SqlParams,
-  TenantRepository,
-  applyMigrations,
-  asTenantId,
-  auditHash,
-  scimReadSql,
-  ensureDatabase,
-  withDatabase,
-} from '@hub/persistence';
+import { issueApiToken } from '@hub/auth';
+import { ApiClientRepository, SqlParams, asTenantId, auditHash, scimReadSql } from '@hub/persistence';
 import { createApiApp } from '../apps/api/src/create-api-app';
-import { httpLoad, type Benchmark, type BenchRow, type LoadResult } from './harness';
+import { benchTenant, httpLoad, type Benchmark, type BenchRow, type LoadResult } from './harness';
 
 const USERS = { tiny: 500, small: 10_000, full: 100_000 };
 const SINGLE_CREATES = { tiny: 200, small: 2_000, full: 5_000 };
@@ -37,30 +24,22 @@ const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const scimInboundBenchmark: Benchmark = {
   name: 'scim-inbound',
   async run(ctx): Promise<BenchRow[]> {
-    const url = withDatabase(ctx.postgres.url, 'bench_scim_inbound');
-    await ensureDatabase(url);
-    await applyMigrations(url);
-    const config = loadConfig({
-      DATABASE_URL: url,
-      REDIS_URL: ctx.redis.url,
-      LOG_LEVEL: 'silent',
-      QUEUE_PREFIX: 'bscim',
+    const {
+      url,
+      config,
+      prisma,
+      tenant: provisioned,
+    } = await benchTenant(ctx, 'scim-inbound', {
       REQUEST_BODY_LIMIT_BYTES: String(8 * 1024 * 1024),
     });
-    const prisma = new PrismaService(config);
-    const repos = {
-      tenants: new TenantRepository(prisma),
-      clients: new ApiClientRepository(prisma),
-      audit: new AuditRepository(prisma),
-    };
-    const { tenant } = await provisionTenant(repos, `bench-${randomUUID().slice(0, 6)}`);
+    const { tenant } = provisioned;
     const tenantId = asTenantId(tenant.id);
     await prisma.$executeRawUnsafe(
       `UPDATE tenants SET settings = '{"scim":{"rateLimit":{"requestsPerSecond":1000000,"burst":1000000}}}' WHERE id = $1::uuid`,
       tenantId,
     );
     const issued = issueApiToken(randomUUID());
-    await repos.clients.create(tenantId, {
+    await new ApiClientRepository(prisma).create(tenantId, {
       id: issued.clientId,
       name: 'bench-hr',
       scopes: ['scim:read', 'scim:write'],
