@@ -18,3 +18,4 @@ export {
   type ScimUpstreamDeps,
   type ScimUpstreamResourceConfig,
 } from './scim/scim-upstream-connector';
+export * from './connector.factory';

@@ -1,4 +1,5 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { CONNECTOR_KINDS, ConnectorError, createConnector, type SourceConnector } from '@hub/connectors';
 import type { Principal } from '@hub/auth';
 import {
   AuditRepository,
@@ -8,7 +9,7 @@ import {
   type SourceRecord,
 } from '@hub/persistence';
 import { SecretBox } from '@hub/secrets';
-import type { CreateSourceDto, SourceView, UpdateSourceDto } from './source.dto';
+import type { CreateSourceDto, SourceTestResult, SourceView, UpdateSourceDto } from './source.dto';
 
 /** Admin use cases for sources; secrets are sealed here and only their names come back. */
 @Injectable()
@@ -95,6 +96,46 @@ export class SourceAdminService {
       requestId,
     });
     return this.toView(updated);
+  }
+
+  /**
+   * Connects with the stored configuration and secrets and says what happened. A failure is a
+   * result, not an HTTP error: `kind` says whether credentials, reachability, TLS or the
+   * configuration is at fault, and the message never contains a secret.
+   */
+  async test(principal: Principal, id: string): Promise<SourceTestResult> {
+    const tenantId = asTenantId(principal.tenantId);
+    const source = await this.sources.get(tenantId, id);
+    if (!source) throw new NotFoundException(`source ${id} does not exist`);
+    if (!(CONNECTOR_KINDS as readonly string[]).includes(source.kind)) {
+      throw new BadRequestException(
+        `a source of kind ${source.kind} is pushed to, not connected to: there is nothing to test`,
+      );
+    }
+    const secrets = source.sealedSecrets
+      ? this.secretBox.open(source.sealedSecrets, bindingOf(tenantId, id))
+      : {};
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let connector: SourceConnector | undefined;
+    try {
+      connector = createConnector(source.kind, source.config, secrets);
+      const check = await connector.testConnection();
+      return { ok: true, detail: check.detail, durationMs: elapsed() };
+    } catch (error) {
+      if (error instanceof ConnectorError) {
+        return {
+          ok: false,
+          kind: error.kind,
+          message: error.message,
+          retryable: error.retryable,
+          durationMs: elapsed(),
+        };
+      }
+      throw error;
+    } finally {
+      await connector?.close().catch(() => undefined);
+    }
   }
 
   async delete(principal: Principal, id: string, requestId?: string): Promise<void> {

@@ -134,3 +134,8 @@ export interface SourceView {
   createdAt: string;
   updatedAt: string;
 }
+
+/** The outcome of `POST /admin/v1/sources/:id/test`. */
+export type SourceTestResult =
+  | { ok: true; detail: string; durationMs: number }
+  | { ok: false; kind: string; message: string; retryable: boolean; durationMs: number };

@@ -49,6 +49,13 @@ export class SourcesController {
     return this.service.update(principal, id, dto, req.id);
   }
 
+  /** Connects with the stored configuration and secrets; `ok: false` says what is wrong. */
+  @Post(':id/test')
+  @HttpCode(200)
+  test(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
+    return this.service.test(principal, id);
+  }
+
   @Delete(':id')
   @HttpCode(204)
   async delete(
