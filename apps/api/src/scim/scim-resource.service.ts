@@ -10,6 +10,7 @@ import {
   patchResource,
   validateFilter,
   validateResource,
+  type JsonObject,
   type PatchDialect,
   type ProjectionOptions,
   type ResourceTypeSchemas,
@@ -330,34 +331,18 @@ export class ScimResourceService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<ScimResult> {
-    const { registry, view } = await this.typeAt(caller, endpoint);
-    const tenantId = asTenantId(caller.principal.tenantId);
-    const dialect = this.dialect(caller);
-    const normalised = normaliseResourceBody(body, view, dialect);
-    const ctx = await this.writeContext(caller);
-    const record = await this.gateway
-      .update(ctx, {
-        resourceType: view.name,
-        id,
-        kind: 'replace',
-        change: async (current, reads) => {
-          assertIfMatch(options.ifMatch, current.version);
-          const existing = {
+    return this.update(caller, endpoint, id, 'replace', undefined, options, (view, dialect) => {
+      // Normalised before the write starts: a malformed body never opens a transaction.
+      const normalised = normaliseResourceBody(body, view, dialect);
+      return (current) =>
+        validateResource(normalised, view, {
+          context: 'replace',
+          existing: {
             ...current.attributes,
             ...(current.externalId !== null ? { externalId: current.externalId } : {}),
-          };
-          const validated = validateResource(normalised, view, { context: 'replace', existing });
-          const next = splitView(validated, view);
-          await this.resolveMembers(tenantId, next, current, reads);
-          options.approve?.(viewOf(current), next, view);
-          return { view: next, nameKey: nameKeyOf(view, next) };
-        },
-      })
-      .catch((error: unknown) => {
-        throw mapWriteError(error, view);
-      });
-    if (!record) throw notFound(view, id, options.ifMatch);
-    return this.written(200, tenantId, record, view, registry, options);
+          },
+        });
+    });
   }
 
   async patch(
@@ -367,25 +352,53 @@ export class ScimResourceService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<ScimResult> {
+    return this.update(
+      caller,
+      endpoint,
+      id,
+      'patch',
+      body,
+      options,
+      (view, dialect) => (current) =>
+        patchResource(
+          {
+            ...current.attributes,
+            id: current.id,
+            ...(current.externalId !== null ? { externalId: current.externalId } : {}),
+          },
+          body,
+          view,
+          { dialect },
+        ),
+    );
+  }
+
+  /**
+   * PUT and PATCH: read-modify-write under the gateway's row lock. `prepare` runs before the
+   * write (body checks) and returns how to compute the new resource from the current one.
+   */
+  private async update(
+    caller: ScimCaller,
+    endpoint: string,
+    id: string,
+    kind: 'replace' | 'patch',
+    request: unknown,
+    options: WriteOptions,
+    prepare: (view: ResourceTypeSchemas, dialect: PatchDialect) => (current: GoldenRecord) => JsonObject,
+  ): Promise<ScimResult> {
     const { registry, view } = await this.typeAt(caller, endpoint);
     const tenantId = asTenantId(caller.principal.tenantId);
-    const dialect = this.dialect(caller);
+    const nextResource = prepare(view, this.dialect(caller));
     const ctx = await this.writeContext(caller);
     const record = await this.gateway
       .update(ctx, {
         resourceType: view.name,
         id,
-        kind: 'patch',
-        request: body,
+        kind,
+        ...(request !== undefined ? { request } : {}),
         change: async (current, reads) => {
           assertIfMatch(options.ifMatch, current.version);
-          const resource = {
-            ...current.attributes,
-            id: current.id,
-            ...(current.externalId !== null ? { externalId: current.externalId } : {}),
-          };
-          const patched = patchResource(resource, body, view, { dialect });
-          const next = splitView(patched, view);
+          const next = splitView(nextResource(current), view);
           await this.resolveMembers(tenantId, next, current, reads);
           options.approve?.(viewOf(current), next, view);
           return { view: next, nameKey: nameKeyOf(view, next) };
