@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ScimError } from '@hub/scim';
+import { ScimError, type ResourceTypeSchemas } from '@hub/scim';
 import {
   AuditRepository,
   isUuid,
+  type Db,
+  type LockedGolden,
   type CreateAssertion,
   type DeleteAssertion,
   type GoldenRecord,
@@ -16,6 +18,7 @@ import {
 import { hashJson } from '@hub/engine';
 import { AggregationService, type AssertionContext } from './aggregation.service';
 import { contributionAfterWrite } from './contribution-after-write';
+import type { EngineConfig } from './engine-config.service';
 import { changedAttributes, summariseValue } from './audit-detail';
 import { removalEffect } from './engine-defaults';
 import { knowsAll } from './tenant-schemas.service';
@@ -137,24 +140,13 @@ export class EngineInboundWriter implements InboundWriteGateway {
     const store = this.aggregation.store;
     const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType, attributes);
     return store.transaction(async (tx) => {
-      const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
-      if (!current) return null;
-      const config = await this.aggregation.config(
-        ctx.tenantId,
-        assertion.resourceType,
-        tx,
-        prepared,
-        current.ruleRevision,
-      );
-      const own = ownContribution(current.contributions, ctx.sourceId, current.id);
+      const locked = await this.lockForWrite(tx, ctx, assertion.resourceType, assertion.id, prepared);
+      if (!locked) return null;
+      const { current, config, own } = locked;
       const before = record(current, own?.externalId ?? null);
       // The HTTP layer's member lookups run on this transaction's connection.
       const reads = { findMembers: (ids: string[]) => store.findMembers(tx, ctx.tenantId, ids) };
-      const change = assertion.change as (
-        current: GoldenRecord,
-        reads?: unknown,
-      ) => ReturnType<UpdateAssertion['change']>;
-      const { view } = await change.call(assertion, before, reads);
+      const { view } = await assertion.change(before, reads);
       if (!knowsAll(prepared, view.attributes)) throw new StaleSchemasError(view.attributes);
       const attributes = own?.deletedAt
         ? contributionAfterWrite(config.schemas, null, current.attributes, view.attributes)
@@ -194,21 +186,34 @@ export class EngineInboundWriter implements InboundWriteGateway {
     });
   }
 
+  /** Locks the golden record, then reads its configuration and the caller's own contribution. */
+  private async lockForWrite(
+    tx: Db,
+    ctx: WriteContext,
+    resourceType: string,
+    id: string,
+    prepared: ResourceTypeSchemas,
+  ): Promise<{ current: LockedGolden; config: EngineConfig; own: StoredContribution | null } | null> {
+    const current = await this.aggregation.store.lockGolden(tx, ctx.tenantId, resourceType, id);
+    if (!current) return null;
+    const config = await this.aggregation.config(
+      ctx.tenantId,
+      resourceType,
+      tx,
+      prepared,
+      current.ruleRevision,
+    );
+    return { current, config, own: ownContribution(current.contributions, ctx.sourceId, current.id) };
+  }
+
   async delete(ctx: WriteContext, assertion: DeleteAssertion): Promise<boolean> {
     if (!isUuid(assertion.id)) return false;
     const store = this.aggregation.store;
     const prepared = await this.aggregation.prepare(ctx.tenantId, assertion.resourceType);
     return store.transaction(async (tx) => {
-      const current = await store.lockGolden(tx, ctx.tenantId, assertion.resourceType, assertion.id);
-      if (!current) return false;
-      const config = await this.aggregation.config(
-        ctx.tenantId,
-        assertion.resourceType,
-        tx,
-        prepared,
-        current.ruleRevision,
-      );
-      const own = ownContribution(current.contributions, ctx.sourceId, current.id);
+      const locked = await this.lockForWrite(tx, ctx, assertion.resourceType, assertion.id, prepared);
+      if (!locked) return false;
+      const { current, config, own } = locked;
       assertion.precondition?.(record(current, own?.externalId ?? null));
       const effect = removalEffect(config.lifecycle, ctx.sourceId);
       const out = await this.aggregation.withdraw(tx, actx(ctx), config, current, own, effect);
