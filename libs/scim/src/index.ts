@@ -57,6 +57,7 @@ export { applyPatch } from './patch/patch.applier';
 export { patchResource, type PatchOptions } from './patch/patch.pipeline';
 
 export { projectResource, type ProjectionOptions } from './projection/attribute.projection';
+export { resolveSortTarget, type SortTarget } from './sort/sort-target';
 export { createSortComparator, sortResources, parseSortOrder, type SortOrder } from './sort/sort.comparator';
 export {
   formatETag,

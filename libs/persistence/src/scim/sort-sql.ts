@@ -1,10 +1,7 @@
 import { membersSql } from './members-sql';
 import {
   InvalidValueError,
-  ScimError,
-  findSubAttribute,
-  isCaseExact,
-  parseAttrPath,
+  resolveSortTarget,
   type AttributeType,
   type ResourceTypeSchemas,
 } from '@hub/scim';
@@ -26,30 +23,15 @@ export type SortKeyType = 'text' | 'numeric' | 'boolean' | 'timestamptz' | 'uuid
 
 /** Resolves `sortBy` like libs/scim's comparator: complex attributes sort by `value`. */
 export function resolveSortAttribute(sortBy: string, schemas: ResourceTypeSchemas): SortAttribute {
-  let target;
-  try {
-    target = schemas.resolve(parseAttrPath(sortBy));
-  } catch (e) {
-    if (e instanceof ScimError)
-      throw new InvalidValueError(`sortBy is not a valid attribute path: ${e.message}`);
-    throw e;
-  }
-  if (!target || target.kind !== 'attribute')
-    throw new InvalidValueError('sortBy names no attribute of this resource type');
-  const { attribute } = target;
-  let leaf = target.subAttribute;
-  if (!leaf && attribute.type === 'complex') leaf = findSubAttribute(attribute, 'value');
-  const effective = leaf ?? attribute;
-  if (effective.type === 'complex' || effective.returned === 'never' || effective.mutability === 'writeOnly')
-    throw new InvalidValueError(`Cannot sort by ${attribute.name}`);
+  const target = resolveSortTarget(sortBy, schemas);
   return {
-    schema: target.schema.definition.id,
-    extension: target.schema.extension,
-    attribute: attribute.name,
-    ...(leaf ? { subAttribute: leaf.name } : {}),
-    type: effective.type,
-    caseExact: isCaseExact(effective),
-    multiValued: attribute.multiValued,
+    schema: target.schema.id,
+    extension: target.extension,
+    attribute: target.attribute.name,
+    ...(target.subAttribute ? { subAttribute: target.subAttribute.name } : {}),
+    type: target.type,
+    caseExact: target.caseExact,
+    multiValued: target.attribute.multiValued,
   };
 }
 

@@ -1,10 +1,8 @@
-import { InvalidValueError, ScimError } from '../errors/scim-error';
-import { parseAttrPath } from '../filter/filter.parser';
+import { InvalidValueError } from '../errors/scim-error';
 import type { ResourceTypeSchemas } from '../schema/resource-type-schemas';
-import { findSubAttribute } from '../schema/resource-type-schemas';
-import { isCaseExact, type AttributeDefinition, type SimpleAttribute } from '../schema/schema.types';
 import { getOwnCi, isPlainObject, type JsonObject } from '../util/json.util';
 import { comparisonKey, compareKeys } from '../values/value.compare';
+import { resolveSortTarget } from './sort-target';
 
 export type SortOrder = 'ascending' | 'descending';
 type Key = string | number | boolean | undefined;
@@ -55,26 +53,10 @@ function compareSortKeys(a: Key, b: Key): number {
 }
 
 function sortKeyFn(sortBy: string, schemas: ResourceTypeSchemas): (r: JsonObject) => Key {
-  let target;
-  try {
-    target = schemas.resolve(parseAttrPath(sortBy));
-  } catch (e) {
-    if (e instanceof ScimError)
-      throw new InvalidValueError(`sortBy is not a valid attribute path: ${e.message}`);
-    throw e;
-  }
-  if (!target || target.kind !== 'attribute')
-    throw new InvalidValueError('sortBy names no attribute of this resource type');
-  const { attribute } = target;
-  let leaf: AttributeDefinition | SimpleAttribute | undefined = target.subAttribute;
-  if (!leaf && attribute.type === 'complex') leaf = findSubAttribute(attribute, 'value');
-  if (!leaf) leaf = attribute;
-  if (leaf.type === 'complex' || leaf.returned === 'never')
-    throw new InvalidValueError(`Cannot sort by ${attribute.name}`);
-  const type = leaf.type;
-  const caseExact = isCaseExact(leaf);
-  const sub = leaf === attribute ? undefined : leaf.name;
-  const urn = target.schema.extension ? target.schema.definition.id : undefined;
+  const target = resolveSortTarget(sortBy, schemas);
+  const { attribute, type, caseExact } = target;
+  const sub = target.subAttribute?.name;
+  const urn = target.extension ? target.schema.id : undefined;
   return (resource) => {
     const container = urn ? getOwnCi(resource, urn) : resource;
     if (!isPlainObject(container)) return undefined;
