@@ -130,12 +130,7 @@ export class EngineBatchStore {
       tenantId,
       resourceType,
       rows.map((r) => r.id),
-      rows.map((r) => JSON.stringify(r.attributes)),
-      rows.map((r) => r.nameKey),
-      rows.map((r) => r.lifecycleState),
-      rows.map((r) => r.suspendedAt),
-      rows.map((r) => r.deleteAfter),
-      rows.map((r) => JSON.stringify(r.provenance)),
+      ...goldenColumns(rows),
     );
     if ((inserted[0]?.n ?? 0) < rows.length) throw new UniqueKeyTakenError(resourceType);
   }
@@ -163,12 +158,7 @@ export class EngineBatchStore {
        SELECT $1::uuid, resource_type, id, version, 'updated' FROM upd ORDER BY id`,
       tenantId,
       rows.map((r) => r.id),
-      rows.map((r) => JSON.stringify(r.attributes)),
-      rows.map((r) => r.nameKey),
-      rows.map((r) => r.lifecycleState),
-      rows.map((r) => r.suspendedAt),
-      rows.map((r) => r.deleteAfter),
-      rows.map((r) => JSON.stringify(r.provenance)),
+      ...goldenColumns(rows),
     );
   }
 
@@ -234,4 +224,16 @@ export class EngineBatchStore {
       keys.map((k) => k.resourceId),
     );
   }
+}
+
+/** The per-row arrays the batch statements unnest, in their parameter order. */
+function goldenColumns(rows: readonly (GoldenWrite & { provenance: StoredProvenance })[]): unknown[] {
+  return [
+    rows.map((r) => JSON.stringify(r.attributes)),
+    rows.map((r) => r.nameKey),
+    rows.map((r) => r.lifecycleState),
+    rows.map((r) => r.suspendedAt),
+    rows.map((r) => r.deleteAfter),
+    rows.map((r) => JSON.stringify(r.provenance)),
+  ];
 }
