@@ -4,17 +4,20 @@
  * reload state, so a late or duplicated job is harmless. Bump a payload's `v` when its shape
  * changes and keep handling the previous one until old jobs have drained.
  */
-export const QueueName = {
-  System: 'system',
-  Push: 'push',
-  Sync: 'sync',
-  Reconcile: 'reconcile',
-  Events: 'events',
-} as const;
-export type QueueName = (typeof QueueName)[keyof typeof QueueName];
-export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
+import { QueueName } from './queue-names';
+import { PUSH_JOB_OPTIONS, PUSH_JOB_QUEUE, PushJobName, type PushJobPayloads } from './areas/push.jobs';
+import {
+  RECONCILE_JOB_OPTIONS,
+  RECONCILE_JOB_QUEUE,
+  ReconcileJobName,
+  type ReconcileJobPayloads,
+} from './areas/reconcile.jobs';
+import { SYNC_JOB_OPTIONS, SYNC_JOB_QUEUE, SyncJobName, type SyncJobPayloads } from './areas/sync.jobs';
+import type { JobDefaults } from './areas/area-job-options';
 
-export const JobName = {
+export { QueueName, ALL_QUEUES } from './queue-names';
+
+const CoreJobName = {
   /** Operator round-trip through Redis and a worker, recorded in Postgres. */
   WorkerPing: 'system.worker-ping',
   /** A golden-record version committed (relayed from the outbox): fan out to its consumers. */
@@ -24,9 +27,12 @@ export const JobName = {
   /** Scheduled: delete suspended records past their grace period, rejoin parked contributions. */
   EngineSweep: 'system.engine-sweep',
 } as const;
+type CoreJobName = (typeof CoreJobName)[keyof typeof CoreJobName];
+
+export const JobName = { ...CoreJobName, ...SyncJobName, ...PushJobName, ...ReconcileJobName } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-export interface JobPayloads {
+interface CoreJobPayloads {
   [JobName.WorkerPing]: { v: 1; tenantId: string; pingId: string };
   [JobName.ResourceChanged]: {
     v: 1;
@@ -42,14 +48,23 @@ export interface JobPayloads {
   [JobName.EngineSweep]: { v: 1 };
 }
 
+export type JobPayloads = CoreJobPayloads & SyncJobPayloads & PushJobPayloads & ReconcileJobPayloads;
+
 export type JobOf<N extends JobName> = { name: N; data: JobPayloads[N] };
 export type AnyJob = { [N in JobName]: JobOf<N> }[JobName];
 
-export const JOB_QUEUE: Record<JobName, QueueName> = {
+const CORE_JOB_QUEUE: Record<CoreJobName, QueueName> = {
   [JobName.WorkerPing]: QueueName.System,
   [JobName.ResourceChanged]: QueueName.Events,
   [JobName.EngineRecompute]: QueueName.System,
   [JobName.EngineSweep]: QueueName.System,
+};
+
+export const JOB_QUEUE: Record<JobName, QueueName> = {
+  ...CORE_JOB_QUEUE,
+  ...SYNC_JOB_QUEUE,
+  ...PUSH_JOB_QUEUE,
+  ...RECONCILE_JOB_QUEUE,
 };
 
 export interface JobOptions {
@@ -59,17 +74,27 @@ export interface JobOptions {
   priority?: number;
 }
 
+const DEFAULTS: JobDefaults = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 1000, age: 24 * 3600 },
+  removeOnFail: false,
+};
+
+const AREA_OPTIONS: Partial<Record<JobName, Partial<JobDefaults>>> = {
+  ...SYNC_JOB_OPTIONS,
+  ...PUSH_JOB_OPTIONS,
+  ...RECONCILE_JOB_OPTIONS,
+};
+
 /** BullMQ options for a job: retries with exponential backoff, failed jobs kept for inspection. */
 export function bullJobOptions(name: JobName, options: JobOptions = {}) {
-  void name;
   return {
     jobId: options.jobId,
     delay: options.delayMs,
     priority: options.priority,
-    attempts: 5,
-    backoff: { type: 'exponential' as const, delay: 1000 },
-    removeOnComplete: { count: 1000, age: 24 * 3600 },
-    removeOnFail: false,
+    ...DEFAULTS,
+    ...AREA_OPTIONS[name],
   };
 }
 
