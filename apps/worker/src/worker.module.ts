@@ -13,6 +13,9 @@ import { ResourceChangedHandler } from './handlers/resource-changed.handler';
 import { WorkerPingHandler } from './handlers/worker-ping.handler';
 import { OutboxRelay } from './outbox/outbox-relay.service';
 import { JobRunner } from './job-runner.service';
+import { PushWorkerModule } from './push/push-worker.module';
+import { ReconcileWorkerModule } from './reconcile/reconcile-worker.module';
+import { SyncWorkerModule } from './sync/sync-worker.module';
 
 /** The worker: BullMQ processors and job schedulers, no HTTP controllers. */
 @Module({})
@@ -28,6 +31,9 @@ export class WorkerModule {
         SecretsModule,
         QueueModule.forRoot(),
         AggregationModule,
+        SyncWorkerModule,
+        PushWorkerModule,
+        ReconcileWorkerModule,
       ],
       providers: [
         JobRunner,

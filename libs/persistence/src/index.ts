@@ -13,3 +13,6 @@ export * from './repositories/outbox.repository';
 export * from './scim';
 export * from './tenant-bootstrap-repositories';
 export * from './engine';
+export * from './sync';
+export * from './push';
+export * from './reconcile';

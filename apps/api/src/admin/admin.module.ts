@@ -9,9 +9,12 @@ import { EngineAdminController } from './engine/engine-admin.controller';
 import { SourceAdminService } from './source-admin.service';
 import { SourcesController } from './sources.controller';
 import { TenantController } from './tenant.controller';
+import { ReconcileAdminModule } from './reconcile/reconcile-admin.module';
+import { SyncAdminModule } from './sync/sync-admin.module';
+import { TargetsAdminModule } from './targets/targets-admin.module';
 
 @Module({
-  imports: [AuthModule, AggregationModule],
+  imports: [AuthModule, AggregationModule, SyncAdminModule, TargetsAdminModule, ReconcileAdminModule],
   controllers: [
     TenantController,
     ApiClientsController,

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+
+const providers: never[] = [];
+
+/** Repositories of the reconcile area. Needs PersistenceModule (PrismaService) in the application. */
+@Module({ providers, exports: providers })
+export class ReconcilePersistenceModule {}
