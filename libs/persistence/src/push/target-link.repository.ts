@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/client';
+import { PrismaService } from '../prisma.service';
+import { asTenantId, type TenantId } from '../tenant-id';
+
+export type LinkStatus = 'pending' | 'synced' | 'failed' | 'out_of_scope' | 'deprovisioned' | 'held';
+
+/** What the hub knows about one golden record at one target. */
+export interface TargetLinkRecord {
+  tenantId: TenantId;
+  targetId: string;
+  resourceId: string;
+  resourceType: string;
+  remoteId: string | null;
+  /** The target representation last acknowledged (base of the next minimal PATCH). */
+  pushedState: Record<string, unknown> | null;
+  pushedHash: string | null;
+  pushedVersion: number | null;
+  desiredVersion: number;
+  status: LinkStatus;
+  lastError: string | null;
+  attempts: number;
+  lastPushedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** The outcome of one push step, written in one statement. */
+export interface LinkOutcome {
+  remoteId: string | null;
+  pushedState: Record<string, unknown> | null;
+  pushedHash: string | null;
+  pushedVersion: number | null;
+  status: LinkStatus;
+  lastError?: string | null;
+}
+
+@Injectable()
+export class TargetLinkRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * The fan-out: for each target, the link exists and wants at least `version`. A failed link
+   * gets another go (a new change); a held one stays held for the admin.
+   */
+  async bumpDesired(
+    tenantId: TenantId,
+    targetIds: readonly string[],
+    resourceId: string,
+    resourceType: string,
+    version: number,
+  ): Promise<void> {
+    if (!targetIds.length) return;
+    await this.prisma.rawQuery(
+      `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, desired_version, status, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, t, $2::uuid, $3, $4, 'pending', now() FROM unnest($5::uuid[]) AS t
+       ON CONFLICT (target_id, resource_id) DO UPDATE SET
+         desired_version = GREATEST(target_links.desired_version, EXCLUDED.desired_version),
+         status = CASE WHEN target_links.status = 'failed' THEN 'pending' ELSE target_links.status END,
+         attempts = CASE WHEN target_links.status = 'failed' THEN 0 ELSE target_links.attempts END,
+         updated_at = now()`,
+      [tenantId, resourceId, resourceType, version, targetIds],
+      'push_bump_desired',
+    );
+  }
+
+  async get(tenantId: TenantId, targetId: string, resourceId: string): Promise<TargetLinkRecord | null> {
+    const row = await this.prisma.targetLink.findFirst({ where: { tenantId, targetId, resourceId } });
+    return row && toRecord(row);
+  }
+
+  /** Records a push: remote id, what was pushed and at which golden version; clears the error. */
+  async recordOutcome(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    outcome: LinkOutcome,
+  ): Promise<void> {
+    await this.prisma.targetLink.updateMany({
+      where: { tenantId, targetId, resourceId },
+      data: {
+        remoteId: outcome.remoteId,
+        pushedState: outcome.pushedState === null ? Prisma.DbNull : (outcome.pushedState as object),
+        pushedHash: outcome.pushedHash,
+        pushedVersion: outcome.pushedVersion,
+        status: outcome.status,
+        lastError: outcome.lastError ?? null,
+        attempts: 0,
+        lastPushedAt: new Date(),
+      },
+    });
+  }
+
+  /** A failed attempt: the link keeps what was last pushed; `status` failed once retries are out. */
+  async recordFailure(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    failure: { status: 'pending' | 'failed'; lastError: string; attempts: number },
+  ): Promise<void> {
+    await this.prisma.targetLink.updateMany({
+      where: { tenantId, targetId, resourceId },
+      data: {
+        status: failure.status,
+        lastError: failure.lastError.slice(0, 1000),
+        attempts: failure.attempts,
+      },
+    });
+  }
+
+  async setStatus(
+    tenantId: TenantId,
+    targetId: string,
+    resourceIds: readonly string[],
+    status: LinkStatus,
+    lastError?: string | null,
+  ): Promise<number> {
+    const { count } = await this.prisma.targetLink.updateMany({
+      where: { tenantId, targetId, resourceId: { in: [...resourceIds] } },
+      data: { status, ...(lastError !== undefined ? { lastError } : {}) },
+    });
+    return count;
+  }
+
+  /** Makes links look dirty (catch-up pushes them again even if their job is lost). */
+  async markDirty(tenantId: TenantId, targetId: string, resourceIds: readonly string[]): Promise<void> {
+    if (!resourceIds.length) return;
+    await this.prisma.targetLink.updateMany({
+      where: {
+        tenantId,
+        targetId,
+        resourceId: { in: [...resourceIds] },
+        status: { notIn: ['failed', 'held'] },
+      },
+      data: { pushedVersion: null },
+    });
+  }
+
+  /**
+   * Links with work to do (the partial index `target_links_dirty`), keyset by resource id, not
+   * failed or held, and not touched in the last `quietMs` (their job is most likely still queued).
+   */
+  async dirty(
+    targetId: string,
+    options: { after?: string; limit: number; quietMs?: number },
+  ): Promise<Array<{ resourceId: string; resourceType: string }>> {
+    return (
+      await this.prisma.rawQuery<{ resource_id: string; resource_type: string }>(
+        `SELECT resource_id, resource_type FROM target_links
+         WHERE target_id = $1::uuid AND pushed_version IS DISTINCT FROM desired_version
+           AND status NOT IN ('failed', 'held') AND ($2::uuid IS NULL OR resource_id > $2::uuid)
+           AND updated_at <= now() - ($4::int * interval '1 millisecond')
+         ORDER BY resource_id LIMIT $3`,
+        [targetId, options.after ?? null, options.limit, options.quietMs ?? 0],
+      )
+    ).map((r) => ({ resourceId: r.resource_id, resourceType: r.resource_type }));
+  }
+
+  /** Links in `status` (failed: parked; held: waiting for the deletion-threshold confirmation). */
+  async withStatus(
+    tenantId: TenantId,
+    targetId: string,
+    status: LinkStatus,
+    options: { resourceId?: string; limit?: number } = {},
+  ): Promise<TargetLinkRecord[]> {
+    const rows = await this.prisma.targetLink.findMany({
+      where: {
+        tenantId,
+        targetId,
+        status,
+        ...(options.resourceId ? { resourceId: options.resourceId } : {}),
+      },
+      orderBy: { resourceId: 'asc' },
+      take: options.limit ?? 10_000,
+    });
+    return rows.map(toRecord);
+  }
+
+  /** Hub id → remote id of linked resources at the target. */
+  async remoteIds(targetId: string, resourceIds: readonly string[]): Promise<Map<string, string>> {
+    if (!resourceIds.length) return new Map();
+    const rows = await this.prisma.rawQuery<{ resource_id: string; remote_id: string }>(
+      `SELECT resource_id, remote_id FROM target_links
+       WHERE target_id = $1::uuid AND resource_id = ANY($2::uuid[]) AND remote_id IS NOT NULL
+         AND status NOT IN ('deprovisioned', 'out_of_scope')`,
+      [targetId, resourceIds],
+    );
+    return new Map(rows.map((r) => [r.resource_id, r.remote_id]));
+  }
+
+  /** Accounts the target holds for the hub (the base of the deletion threshold's share). */
+  async countLinked(targetId: string): Promise<number> {
+    return this.prisma.targetLink.count({
+      where: { targetId, remoteId: { not: null }, status: { notIn: ['deprovisioned', 'out_of_scope'] } },
+    });
+  }
+}
+
+type Row = Awaited<ReturnType<PrismaService['targetLink']['findFirstOrThrow']>>;
+
+function toRecord(row: Row): TargetLinkRecord {
+  return {
+    tenantId: asTenantId(row.tenantId),
+    targetId: row.targetId,
+    resourceId: row.resourceId,
+    resourceType: row.resourceType,
+    remoteId: row.remoteId,
+    pushedState: (row.pushedState ?? null) as Record<string, unknown> | null,
+    pushedHash: row.pushedHash,
+    pushedVersion: row.pushedVersion,
+    desiredVersion: row.desiredVersion,
+    status: row.status as LinkStatus,
+    lastError: row.lastError,
+    attempts: row.attempts,
+    lastPushedAt: row.lastPushedAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma.service';
+import type { TenantId } from '../tenant-id';
+
+/** Group memberships as last pushed to a target (hub ids), the base of the next membership diff. */
+@Injectable()
+export class TargetMembershipRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async members(targetId: string, groupId: string): Promise<string[]> {
+    const rows = await this.prisma.rawQuery<{ member_id: string }>(
+      'SELECT member_id FROM target_memberships WHERE target_id = $1::uuid AND group_id = $2::uuid',
+      [targetId, groupId],
+    );
+    return rows.map((r) => r.member_id);
+  }
+
+  /** After a membership PATCH succeeded. */
+  async apply(
+    targetId: string,
+    groupId: string,
+    added: readonly string[],
+    removed: readonly string[],
+  ): Promise<void> {
+    if (removed.length)
+      await this.prisma.rawQuery(
+        'DELETE FROM target_memberships WHERE target_id = $1::uuid AND group_id = $2::uuid AND member_id = ANY($3::uuid[])',
+        [targetId, groupId, removed],
+      );
+    if (added.length)
+      await this.prisma.rawQuery(
+        `INSERT INTO target_memberships (target_id, group_id, member_id)
+         SELECT $1::uuid, $2::uuid, m FROM unnest($3::uuid[]) AS m ON CONFLICT DO NOTHING`,
+        [targetId, groupId, added],
+      );
+  }
+
+  /** Forget a group's pushed memberships (the group was deleted or left at the target). */
+  async clear(targetId: string, groupId: string): Promise<void> {
+    await this.prisma.rawQuery(
+      'DELETE FROM target_memberships WHERE target_id = $1::uuid AND group_id = $2::uuid',
+      [targetId, groupId],
+    );
+  }
+
+  /**
+   * Groups linked at the target that list `memberId` in the hub but not (yet) at the target: they
+   * waited for this member's link.
+   */
+  async groupsWaitingFor(tenantId: TenantId, targetId: string, memberId: string): Promise<string[]> {
+    const rows = await this.prisma.rawQuery<{ group_id: string }>(
+      `SELECT gm.group_id FROM group_members gm
+       JOIN target_links l ON l.target_id = $2::uuid AND l.resource_id = gm.group_id AND l.remote_id IS NOT NULL
+       WHERE gm.tenant_id = $1::uuid AND gm.member_id = $3::uuid
+         AND NOT EXISTS (SELECT 1 FROM target_memberships tm
+                         WHERE tm.target_id = $2::uuid AND tm.group_id = gm.group_id AND tm.member_id = gm.member_id)`,
+      [tenantId, targetId, memberId],
+    );
+    return rows.map((r) => r.group_id);
+  }
+
+  /** Groups whose pushed memberships name `memberId` (its removal must reach them). */
+  async groupsListing(targetId: string, memberId: string): Promise<string[]> {
+    const rows = await this.prisma.rawQuery<{ group_id: string }>(
+      'SELECT group_id FROM target_memberships WHERE target_id = $1::uuid AND member_id = $2::uuid',
+      [targetId, memberId],
+    );
+    return rows.map((r) => r.group_id);
+  }
+}
