@@ -20,6 +20,8 @@ export interface ListRequest {
   pagination:
     | { mode: 'index'; startIndex: number; count: number }
     | { mode: 'cursor'; cursor: CursorPosition | null; count: number };
+  /** A delta query (ADR 0701): changes since this token ('' = from the beginning). */
+  deltaToken?: string;
 }
 
 export interface CursorPosition {
@@ -55,6 +57,7 @@ export function listRequestFromQuery(query: Record<string, unknown>): ListReques
     startIndex: get('startIndex'),
     count: get('count'),
     cursor: get('cursor'),
+    deltaToken: get('deltaToken'),
   });
 }
 
@@ -89,6 +92,7 @@ export function listRequestFromSearch(body: unknown): ListRequest {
     startIndex: num('startIndex'),
     count: num('count'),
     cursor: str('cursor') ?? (getOwnCiSafe(b, 'cursor') === null ? '' : undefined),
+    deltaToken: str('deltaToken'),
   });
 }
 
@@ -101,6 +105,7 @@ function build(raw: {
   startIndex?: unknown;
   count?: unknown;
   cursor?: string;
+  deltaToken?: string;
 }): ListRequest {
   const split = (v: string | undefined) =>
     v === undefined
@@ -116,15 +121,23 @@ function build(raw: {
     ...(raw.attributes !== undefined ? { attributes: split(raw.attributes) } : {}),
     ...(raw.excludedAttributes !== undefined ? { excludedAttributes: split(raw.excludedAttributes) } : {}),
   };
+  if (raw.deltaToken !== undefined) {
+    if (raw.startIndex !== undefined || raw.cursor !== undefined)
+      throw new InvalidValueError('deltaToken pages by itself; do not combine it with startIndex or cursor');
+    if (base.sortBy)
+      throw new InvalidValueError(
+        'Changes come in the order they happened; sortBy cannot be combined with deltaToken',
+      );
+    return {
+      ...base,
+      deltaToken: raw.deltaToken,
+      pagination: { mode: 'index', startIndex: 1, count: pageCount(raw.count) },
+    };
+  }
   if (raw.cursor !== undefined) {
     if (raw.startIndex !== undefined)
       throw new InvalidValueError('Use either cursor or startIndex pagination, not both');
-    const count =
-      raw.count === undefined
-        ? SCIM_LIMITS.defaultPageSize
-        : parsePagination({ count: raw.count }, { defaultCount: 0, maxCount: SCIM_LIMITS.maxPageSize }).count;
-    if (raw.count !== undefined && count < 1)
-      throw new PaginationError('invalidCount', `count must be between 1 and ${SCIM_LIMITS.maxPageSize}`);
+    const count = pageCount(raw.count);
     return withCursorText({ ...base, pagination: { mode: 'cursor', cursor: null, count } }, raw.cursor);
   }
   const page = parsePagination(
@@ -132,6 +145,15 @@ function build(raw: {
     { defaultCount: SCIM_LIMITS.defaultPageSize, maxCount: SCIM_LIMITS.maxPageSize },
   );
   return { ...base, pagination: { mode: 'index', ...page } };
+}
+
+/** A page size for cursor and delta paging: 1..max (a page of 0 would never move on). */
+function pageCount(raw: unknown): number {
+  if (raw === undefined) return SCIM_LIMITS.defaultPageSize;
+  const { count } = parsePagination({ count: raw }, { defaultCount: 0, maxCount: SCIM_LIMITS.maxPageSize });
+  if (count < 1)
+    throw new PaginationError('invalidCount', `count must be between 1 and ${SCIM_LIMITS.maxPageSize}`);
+  return count;
 }
 
 /** Cursor text is decoded later (it needs the query fingerprint); kept on the request until then. */

@@ -242,7 +242,8 @@ export class ScimResourceService {
     };
   }
 
-  private whereClause(
+  /** The SQL predicate of a list request's filter (also used by the delta feed). */
+  whereClause(
     request: ListRequest,
     views: ResourceTypeSchemas[],
     params: SqlParams,
@@ -520,7 +521,8 @@ export class ScimResourceService {
     return d === 'entra' || d === 'okta' ? d : 'rfc';
   }
 
-  private async readerSource(caller: ScimCaller): Promise<string | null> {
+  /** The calling client's source, whose externalId reads return. */
+  async readerSource(caller: ScimCaller): Promise<string | null> {
     if (caller.sourceId) return caller.sourceId;
     const p = caller.principal;
     return this.sources.forReader(asTenantId(p.tenantId), p.clientId, p.sourceId);

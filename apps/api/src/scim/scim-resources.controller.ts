@@ -3,9 +3,10 @@ import type { Request, Response } from 'express';
 import { Scope, type Principal } from '@hub/auth';
 import { CurrentPrincipal, RequireScopes } from '../auth/auth.decorators';
 import { callerOf, header, projectionOf, send, sendJson } from './scim-http';
-import { listRequestFromQuery, listRequestFromSearch } from './scim-list-query';
+import { listRequestFromQuery, listRequestFromSearch, type ListRequest } from './scim-list-query';
+import { ScimDeltaService } from './scim-delta.service';
 import { ScimRequestGuard } from './scim-request.guard';
-import { ScimResourceService } from './scim-resource.service';
+import { ScimResourceService, type ScimCaller } from './scim-resource.service';
 
 /**
  * Every resource type at its endpoint (`/scim/v2/Users`, `/Groups`, `/Devices`, custom ones),
@@ -15,7 +16,17 @@ import { ScimResourceService } from './scim-resource.service';
 @Controller('scim/v2')
 @UseGuards(ScimRequestGuard)
 export class ScimResourcesController {
-  constructor(private readonly service: ScimResourceService) {}
+  constructor(
+    private readonly service: ScimResourceService,
+    private readonly delta: ScimDeltaService,
+  ) {}
+
+  /** A list, or a delta query when the request carries a deltaToken (ADR 0701). */
+  private listOrDelta(caller: ScimCaller, endpoint: string | undefined, request: ListRequest) {
+    return request.deltaToken !== undefined
+      ? this.delta.list(caller, endpoint, request)
+      : this.service.list(caller, endpoint, request);
+  }
 
   @Post('.search')
   @RequireScopes(Scope.ScimRead, Scope.ScimWrite)
@@ -25,7 +36,7 @@ export class ScimResourcesController {
     @Body() body: unknown,
     @Res() res: Response,
   ) {
-    sendJson(res, 200, await this.service.list(callerOf(req, p), undefined, listRequestFromSearch(body)));
+    sendJson(res, 200, await this.listOrDelta(callerOf(req, p), undefined, listRequestFromSearch(body)));
   }
 
   @Get(':endpoint')
@@ -37,7 +48,7 @@ export class ScimResourcesController {
     @Res() res: Response,
   ) {
     const request = listRequestFromQuery(req.query as Record<string, unknown>);
-    sendJson(res, 200, await this.service.list(callerOf(req, p), endpoint, request));
+    sendJson(res, 200, await this.listOrDelta(callerOf(req, p), endpoint, request));
   }
 
   @Post(':endpoint/.search')
@@ -49,7 +60,7 @@ export class ScimResourcesController {
     @Body() body: unknown,
     @Res() res: Response,
   ) {
-    sendJson(res, 200, await this.service.list(callerOf(req, p), endpoint, listRequestFromSearch(body)));
+    sendJson(res, 200, await this.listOrDelta(callerOf(req, p), endpoint, listRequestFromSearch(body)));
   }
 
   @Post(':endpoint')

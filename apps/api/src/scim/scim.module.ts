@@ -7,6 +7,7 @@ import { ScimDiscoveryController } from './scim-discovery.controller';
 import { ScimMeController } from './scim-me.controller';
 import { ScimRateLimiter, ScimRequestGuard } from './scim-request.guard';
 import { ScimResourceService } from './scim-resource.service';
+import { ScimDeltaService } from './scim-delta.service';
 import { ScimResourcesController } from './scim-resources.controller';
 import { ScimSchemaService } from './scim-schema.service';
 
@@ -21,6 +22,13 @@ import { ScimSchemaService } from './scim-schema.service';
     ScimResourcesController,
     ScimDefinitionsController,
   ],
-  providers: [ScimSchemaService, ScimResourceService, ScimBulkService, ScimRateLimiter, ScimRequestGuard],
+  providers: [
+    ScimSchemaService,
+    ScimResourceService,
+    ScimDeltaService,
+    ScimBulkService,
+    ScimRateLimiter,
+    ScimRequestGuard,
+  ],
 })
 export class ScimModule {}

@@ -7,3 +7,4 @@ export * from './inbound-source.repository';
 export * from './tenant-settings.repository';
 export * from './scim-persistence.module';
 export * from './members-sql';
+export * from './change-feed.repository';
