@@ -27,3 +27,4 @@ export {
 } from './scim-client';
 export { parseCapabilities, type ScimCapabilities } from './scim-capabilities';
 export { buildPatch, type BuildPatchOptions } from './patch-builder';
+export * from './probe';

@@ -1,0 +1,8 @@
+export * from './probe.types';
+export {
+  runDialectProbe,
+  httpProbeTransport,
+  type DialectProbeOptions,
+  type ProbeTransport,
+} from './probe-runner';
+export { deriveDialect, type ProbeResponse } from './probe-judgements';
