@@ -1,3 +1,4 @@
+import type { ResourceTypeSchemas } from '@hub/scim';
 import type { SourceConnector } from './connector';
 import { ConnectorError } from './connector.error';
 import { LdapConnector } from './ldap/ldap-connector';
@@ -9,6 +10,11 @@ import { ScimUpstreamConnector, type ScimUpstreamConfig } from './scim/scim-upst
 /** Source kinds that have something to connect to. */
 export const CONNECTOR_KINDS = ['ldap', 'rest', 'scim_upstream'] as const;
 export type ConnectorKind = (typeof CONNECTOR_KINDS)[number];
+
+/** What the hub lends a connector: the tenant's schemas, so mappings may target its extensions. */
+export interface ConnectorDeps {
+  readonly schemas?: { readonly User?: ResourceTypeSchemas; readonly Group?: ResourceTypeSchemas };
+}
 
 /** Secret names a source may store, and where they go in its connector's configuration. */
 const AUTH_SECRETS = ['token', 'password', 'value', 'clientSecret'] as const;
@@ -24,20 +30,24 @@ export function createConnector(
   kind: string,
   config: Readonly<Record<string, unknown>>,
   secrets: Readonly<Record<string, string>>,
+  deps: ConnectorDeps = {},
 ): SourceConnector {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new ConnectorError('config', 'the source configuration must be a JSON object');
   }
   switch (kind) {
     case 'ldap':
-      return new LdapConnector({
-        ...config,
-        bindPassword: secrets.bindPassword ?? '',
-      } as unknown as LdapConnectorConfig);
+      return new LdapConnector(
+        { ...config, bindPassword: secrets.bindPassword ?? '' } as unknown as LdapConnectorConfig,
+        deps.schemas ? { schemas: deps.schemas } : {},
+      );
     case 'rest':
-      return new RestConnector(withAuthSecrets(config, secrets) as unknown as RestConnectorConfig);
+      return new RestConnector(withAuthSecrets(config, secrets) as unknown as RestConnectorConfig, deps);
     case 'scim_upstream':
-      return new ScimUpstreamConnector(withAuthSecrets(config, secrets) as unknown as ScimUpstreamConfig);
+      return new ScimUpstreamConnector(
+        withAuthSecrets(config, secrets) as unknown as ScimUpstreamConfig,
+        deps,
+      );
     default:
       throw new ConnectorError('config', `a source of kind ${kind} has nothing to connect to`);
   }

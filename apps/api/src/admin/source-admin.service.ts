@@ -5,10 +5,13 @@ import {
   AuditRepository,
   SourceNameTakenError,
   SourceRepository,
+  SyncSourceRepository,
   asTenantId,
   type SourceRecord,
+  type TenantId,
 } from '@hub/persistence';
 import { SecretBox } from '@hub/secrets';
+import { SyncRequests, SyncSettingsError, sourceSecretBinding, syncSettings } from '@hub/sync';
 import type { CreateSourceDto, SourceTestResult, SourceView, UpdateSourceDto } from './source.dto';
 
 /** Admin use cases for sources; secrets are sealed here and only their names come back. */
@@ -18,20 +21,28 @@ export class SourceAdminService {
     private readonly sources: SourceRepository,
     private readonly audit: AuditRepository,
     private readonly secretBox: SecretBox,
+    private readonly syncSources: SyncSourceRepository,
+    private readonly sync: SyncRequests,
   ) {}
 
   async list(principal: Principal): Promise<SourceView[]> {
-    return (await this.sources.list(asTenantId(principal.tenantId))).map((s) => this.toView(s));
+    const tenantId = asTenantId(principal.tenantId);
+    const schedules = new Map(
+      (await this.syncSources.schedules(tenantId)).map((s) => [s.sourceId, s.schedule]),
+    );
+    return (await this.sources.list(tenantId)).map((s) => this.toView(s, schedules.get(s.id) ?? null));
   }
 
   async get(principal: Principal, id: string): Promise<SourceView> {
-    const source = await this.sources.get(asTenantId(principal.tenantId), id);
+    const tenantId = asTenantId(principal.tenantId);
+    const source = await this.sources.get(tenantId, id);
     if (!source) throw new NotFoundException(`source ${id} does not exist`);
-    return this.toView(source);
+    return this.toView(source, await this.scheduleOf(tenantId, id));
   }
 
   async create(principal: Principal, dto: CreateSourceDto, requestId?: string): Promise<SourceView> {
     const tenantId = asTenantId(principal.tenantId);
+    checkSyncSettings(dto.kind, dto.config, dto.schedule);
     const secrets = dto.secrets;
     const created = await this.sources
       .create(
@@ -48,16 +59,23 @@ export class SourceAdminService {
           : undefined,
       )
       .catch(conflict);
+    if (dto.schedule) await this.syncSources.setSchedule(tenantId, created.id, dto.schedule);
+    await this.sync.applySchedule(tenantId, created.id);
     await this.audit.append(tenantId, {
       actorType: 'api_client',
       actorId: principal.clientId,
       action: 'source.created',
       resourceType: 'Source',
       resourceId: created.id,
-      detail: { name: created.name, kind: created.kind, secretNames: Object.keys(secrets ?? {}) },
+      detail: {
+        name: created.name,
+        kind: created.kind,
+        secretNames: Object.keys(secrets ?? {}),
+        ...(dto.schedule ? { schedule: dto.schedule } : {}),
+      },
       requestId,
     });
-    return this.toView(created);
+    return this.toView(created, dto.schedule ?? null);
   }
 
   async update(
@@ -67,6 +85,9 @@ export class SourceAdminService {
     requestId?: string,
   ): Promise<SourceView> {
     const tenantId = asTenantId(principal.tenantId);
+    const existing = await this.sources.get(tenantId, id);
+    if (!existing) throw new NotFoundException(`source ${id} does not exist`);
+    checkSyncSettings(existing.kind, dto.config ?? existing.config, dto.schedule);
     const sealedSecrets =
       dto.secrets === undefined
         ? undefined
@@ -83,6 +104,9 @@ export class SourceAdminService {
       })
       .catch(conflict);
     if (!updated) throw new NotFoundException(`source ${id} does not exist`);
+    if (dto.schedule !== undefined) await this.syncSources.setSchedule(tenantId, id, dto.schedule);
+    // Disabling, re-enabling or a new schedule: the source's job scheduler follows.
+    if (dto.schedule !== undefined || dto.enabled !== undefined) await this.sync.applySchedule(tenantId, id);
     await this.audit.append(tenantId, {
       actorType: 'api_client',
       actorId: principal.clientId,
@@ -95,7 +119,7 @@ export class SourceAdminService {
       },
       requestId,
     });
-    return this.toView(updated);
+    return this.toView(updated, await this.scheduleOf(tenantId, id));
   }
 
   /**
@@ -142,6 +166,7 @@ export class SourceAdminService {
     const tenantId = asTenantId(principal.tenantId);
     if (!(await this.sources.delete(tenantId, id)))
       throw new NotFoundException(`source ${id} does not exist`);
+    await this.sync.removeScheduler(id);
     await this.audit.append(tenantId, {
       actorType: 'api_client',
       actorId: principal.clientId,
@@ -152,7 +177,11 @@ export class SourceAdminService {
     });
   }
 
-  private toView(source: SourceRecord): SourceView {
+  private async scheduleOf(tenantId: TenantId, id: string): Promise<string | null> {
+    return (await this.syncSources.get(tenantId, id))?.schedule ?? null;
+  }
+
+  private toView(source: SourceRecord, schedule: string | null): SourceView {
     return {
       id: source.id,
       name: source.name,
@@ -163,15 +192,39 @@ export class SourceAdminService {
         ? Object.keys(this.secretBox.open(source.sealedSecrets, bindingOf(source.tenantId, source.id))).sort()
         : [],
       enabled: source.enabled,
+      schedule,
       createdAt: source.createdAt.toISOString(),
       updatedAt: source.updatedAt.toISOString(),
     };
   }
 }
 
-/** Secrets are bound to their tenant and source: a copied ciphertext does not decrypt elsewhere. */
-export function bindingOf(tenantId: string, sourceId: string): string {
-  return `source:${tenantId}:${sourceId}`;
+/** Secrets are bound to their tenant and source (the sync runner opens them with the same binding). */
+export const bindingOf = sourceSecretBinding;
+
+/** Sync settings in the configuration and a schedule only where there is something to pull: 400 naming the field. */
+function checkSyncSettings(
+  kind: string,
+  config: Readonly<Record<string, unknown>> | undefined,
+  schedule: string | null | undefined,
+): void {
+  if (schedule && !(CONNECTOR_KINDS as readonly string[]).includes(kind))
+    throw new BadRequestException({
+      code: 'invalid_request',
+      message: `schedule: a source of kind ${kind} writes to the hub itself; there is nothing to pull`,
+      details: [`schedule: a source of kind ${kind} cannot be scheduled`],
+    });
+  try {
+    syncSettings(config ?? {});
+  } catch (error) {
+    if (error instanceof SyncSettingsError)
+      throw new BadRequestException({
+        code: 'invalid_request',
+        message: error.message,
+        details: [error.message],
+      });
+    throw error;
+  }
 }
 
 function conflict(error: unknown): never {

@@ -12,6 +12,7 @@ import {
 } from 'class-validator';
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { SOURCE_KINDS, type SourceKind, type SourceRoles } from '@hub/persistence';
+import { cronProblem } from '@hub/sync';
 
 const MAX_CONFIG_BYTES = 64 * 1024;
 
@@ -89,6 +90,21 @@ function IsSecretMap(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** A cron expression as BullMQ's job schedulers read it; the message says what is wrong. */
+function IsCron(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isCron',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && cronProblem(value) === null,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'schedule'} ${typeof args?.value === 'string' ? cronProblem(args.value) : 'must be a cron expression string'}`,
+      },
+    },
+    options,
+  );
+}
+
 export class CreateSourceDto {
   @IsString()
   @Length(1, 100)
@@ -114,6 +130,14 @@ export class CreateSourceDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  /**
+   * When the hub pulls this source (cron, e.g. `0 2 * * *`); `null` or absent: on demand only.
+   * Scheduled runs are deltas, with a full pull at least every `config.fullSyncIntervalHours` (24).
+   */
+  @IsOptional()
+  @IsCron()
+  schedule?: string | null;
 }
 
 /**
@@ -131,6 +155,8 @@ export interface SourceView {
   /** Names of the stored secrets; their values never leave the hub. */
   secretNames: string[];
   enabled: boolean;
+  /** Cron expression of scheduled sync runs, or null (on demand only). */
+  schedule: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,1 +1,3 @@
 export * from './sync-persistence.module';
+export * from './sync-run.repository';
+export * from './sync-source.repository';
