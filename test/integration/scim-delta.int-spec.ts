@@ -106,6 +106,21 @@ describe('delta queries for clients that pull (ADR 0701)', () => {
     expect(await delta(next)).toMatchObject({ ids: [] });
   });
 
+  it('a resource that changes while its window is being paged is listed once, in the later window', async () => {
+    const start = (await delta('')).next;
+    const users: string[] = [];
+    for (let i = 0; i < 6; i++) users.push(await create(`paged.${i}`));
+    const first = await delta(start, '&count=3');
+    expect(first.ids).toEqual(users.slice(0, 3));
+    await replaceTitle(users[4]!, 'moved on');
+    const second = await delta(first.next, '&count=3');
+    // users[4]'s current state belongs to the next window; listing it here would deliver it twice.
+    expect(second.ids).toEqual([users[3], users[5]]);
+    expect(second.hasMore).toBe(false);
+    const third = await delta(second.next, '&count=3');
+    expect(third.ids).toEqual([users[4]]);
+  });
+
   it('with a filter: changed resources that no longer match are listed as removed (Active Dynamic Query)', async () => {
     const filter = `&filter=${encodeURIComponent('title eq "Sales"')}`;
     const start = (await delta('', filter)).next;
@@ -121,7 +136,7 @@ describe('delta queries for clients that pull (ADR 0701)', () => {
     void s1;
   });
 
-  it('never skips a change whose transaction commits after a later one was read', async () => {
+  it('never skips a change whose transaction commits after a later-numbered one was read', async () => {
     const start = (await delta('')).next;
     const early = await create('late.commit');
     const position = (await delta(start)).next;
@@ -141,18 +156,92 @@ describe('delta queries for clients that pull (ADR 0701)', () => {
          SELECT tenant_id, resource_type, id, version, 'updated' FROM resources WHERE id = $1::uuid`,
         [early],
       );
-      // Meanwhile another change commits with a higher sequence number.
+      // Meanwhile another change commits with a higher sequence number, and is read.
       const later = await create('late.other');
       const meanwhile = await delta(position);
-      // The later change waits behind the open transaction instead of moving the token past it.
-      expect(meanwhile.ids).toEqual([]);
-      expect(meanwhile.next).toBe(position);
+      expect(meanwhile.ids).toEqual([later]);
       await client.query('COMMIT');
+      // The earlier-numbered change committed after that read: the next window has it.
       const settled = await delta(meanwhile.next);
-      expect(new Set(settled.ids)).toEqual(new Set([early, later]));
+      expect(settled.ids).toEqual([early]);
+      expect(await delta(settled.next)).toMatchObject({ ids: [], removed: [] });
     } finally {
       await client.end();
     }
+  });
+
+  it('a puller that is interrupted and resumes while writes continue sees every change exactly once', async () => {
+    // The puller's own view of the feed, and what it was handed.
+    let next = (await delta('')).next;
+    await drain(); // start from a settled position: earlier tests' users are not part of this one
+    const held = new Map<string, string>(); // id → meta.version
+    const delivered = new Set<string>(); // `${id}@${version}`
+    const removedIds: string[] = [];
+    const pull = async (interrupt: boolean) => {
+      const res = await scim(ctx.api, token, 'GET', `/Users?deltaToken=${encodeURIComponent(next)}&count=5`);
+      expect(res.status).toBe(200);
+      if (interrupt) return true; // the answer is lost: the client asks again with the same token
+      for (const r of res.body.Resources as Array<{ id: string; meta: { version: string } }>) {
+        const key = `${r.id}@${r.meta.version}`;
+        expect(delivered.has(key)).toBe(false);
+        delivered.add(key);
+        held.set(r.id, r.meta.version);
+      }
+      for (const { id } of res.body[DELTA].removed as Array<{ id: string }>) {
+        removedIds.push(id);
+        held.delete(id);
+      }
+      next = res.body[DELTA].nextDeltaToken;
+      return res.body[DELTA].hasMore as boolean;
+    };
+    async function drain() {
+      for (;;) {
+        const res = await scim(
+          ctx.api,
+          token,
+          'GET',
+          `/Users?deltaToken=${encodeURIComponent(next)}&count=100`,
+        );
+        next = res.body[DELTA].nextDeltaToken;
+        if (!res.body[DELTA].hasMore) return;
+      }
+    }
+
+    // Writers: creates, updates and deletes in parallel with the puller.
+    const live: string[] = [];
+    const deleted: string[] = [];
+    let step = 0;
+    const writer = async (w: number) => {
+      for (let i = 0; i < 60; i++) {
+        const roll = (i * 7 + w * 3) % 10;
+        if (roll < 4 || live.length === 0) live.push(await create(`race.${w}.${i}`));
+        else if (roll < 8) await replaceTitle(live[(i * 13 + w) % live.length]!, `t${++step}`);
+        else {
+          const [id] = live.splice((i * 5 + w) % live.length, 1);
+          expect((await scim(ctx.api, token, 'DELETE', `/Users/${id}`)).status).toBe(204);
+          deleted.push(id!);
+        }
+      }
+    };
+    let writing = true;
+    const writers = Promise.all([0, 1, 2].map(writer)).finally(() => (writing = false));
+    let pulls = 0;
+    while (writing) await pull(++pulls % 4 === 0);
+    await writers;
+    while (await pull(false));
+    await pull(false);
+
+    // Every survivor at its current version; every deletion reported once; nothing else.
+    const hub = new Map<string, string>();
+    for (const id of live) {
+      const res = await scim(ctx.api, token, 'GET', `/Users/${id}`);
+      hub.set(id, res.body.meta.version);
+    }
+    expect(new Map([...held].filter(([id]) => hub.has(id) || deleted.includes(id)))).toEqual(hub);
+    expect([...held.keys()].filter((id) => !hub.has(id))).toEqual([]);
+    expect(removedIds.filter((id) => deleted.includes(id)).sort()).toEqual([...deleted].sort());
+    expect(new Set(removedIds).size).toBe(removedIds.length);
+    expect(pulls).toBeGreaterThan(3);
   });
 
   it('works through POST /.search too', async () => {

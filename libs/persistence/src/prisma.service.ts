@@ -4,6 +4,9 @@ import pg from 'pg';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
 import { PrismaClient } from './generated/client';
 
+/** One SQL statement on a given connection (see `snapshotRead`). */
+export type RawQuery = <R>(text: string, values: readonly unknown[]) => Promise<R[]>;
+
 /**
  * The one Prisma client of a process, on a node-postgres pool through Prisma's driver adapter.
  * The pool is ours so that an idle connection dropped by the server (restart, failover) is logged
@@ -30,6 +33,28 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   async rawQuery<T>(text: string, values: readonly unknown[], name?: string): Promise<T[]> {
     const result = await this.pool.query({ text, values: values as unknown[], ...(name ? { name } : {}) });
     return result.rows as T[];
+  }
+
+  /**
+   * Runs `fn` in one REPEATABLE READ, READ ONLY transaction on one pooled connection, so every
+   * statement it issues sees the same snapshot (the delta feed reads changes and states together).
+   */
+  async snapshotRead<T>(fn: (query: RawQuery) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await fn(async <R>(text: string, values: readonly unknown[]) => {
+        const res = await client.query({ text, values: values as unknown[] });
+        return res.rows as R[];
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** The last shutdown phase: workers drain before it (beforeApplicationShutdown) and may still write. */

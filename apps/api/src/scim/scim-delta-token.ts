@@ -1,10 +1,11 @@
+import { FEED_BEGINNING, isSnapshotText } from '@hub/persistence';
 import { InvalidValueError } from '@hub/scim';
 
 /** Where a delta query resumes (ADR 0701). Opaque to clients. */
 export interface DeltaPosition {
-  /** Inclusive lower transaction bound (xid8 as decimal text). */
+  /** The snapshot the window starts after (changes visible in it were delivered before). */
   from: string;
-  /** Exclusive upper bound, fixed while a window is paged; absent at a window's start. */
+  /** The snapshot the window ends at, fixed while a window is paged; absent at a window's start. */
   to?: string;
   /** Paging inside the window: the last change sequence already returned. */
   after?: string;
@@ -28,9 +29,9 @@ export function encodeDeltaToken(fingerprint: string, position: DeltaPosition): 
 
 /** '' is the beginning of the feed: every resource that exists, then every change. */
 export function decodeDeltaToken(text: string, fingerprint: string): DeltaPosition {
-  if (text === '') return { from: '0' };
+  if (text === '') return { from: FEED_BEGINNING };
   const refuse = () => new InvalidValueError('The deltaToken is not one this server issued');
-  if (text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw refuse();
+  if (text.length > 8192 || !/^[A-Za-z0-9_-]+$/.test(text)) throw refuse();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
@@ -39,13 +40,14 @@ export function decodeDeltaToken(text: string, fingerprint: string): DeltaPositi
   }
   const t = parsed as { v?: unknown; f?: unknown; x?: unknown; u?: unknown; a?: unknown };
   const decimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
+  const snapshot = (v: unknown) => typeof v === 'string' && isSnapshotText(v);
   if (
     t === null ||
     typeof t !== 'object' ||
     t.v !== VERSION ||
     typeof t.f !== 'string' ||
-    !decimal(t.x) ||
-    (t.u !== undefined && !decimal(t.u)) ||
+    !snapshot(t.x) ||
+    (t.u !== undefined && !snapshot(t.u)) ||
     (t.a !== undefined && !decimal(t.a)) ||
     (t.a !== undefined) !== (t.u !== undefined)
   )

@@ -45,52 +45,67 @@ export class ScimDeltaService {
     // Validate the filter before reading the feed: a bad filter is a 400 whatever changed.
     const filterWhere = this.scim.whereClause(request, [view], params, sourceId, false);
 
-    const window = {
-      from: position.from,
-      to: position.to ?? (await this.feed.horizon()),
-      after: position.after ?? '0',
-    };
-    const page = await this.feed.changed(tenantId, view.name, window, count);
-    const ids = page.changed.map((c) => c.resourceId);
-
     const options: ProjectionOptions = {
       ...(request.attributes ? { attributes: request.attributes } : {}),
       ...(request.excludedAttributes ? { excludedAttributes: request.excludedAttributes } : {}),
     };
     const groups = wantsGroups(view, options);
-    const idsParam = params.add(ids, 'uuid[]');
-    const matching =
-      ids.length === 0
-        ? []
-        : (
-            await this.resources.page(
-              { params, where: `r.id = ANY(${idsParam}) AND (${filterWhere})`, sourceId, limit: ids.length },
-              false,
-              groups,
-            )
-          ).rows;
-    const byId = new Map(matching.map((r) => [r.id, r]));
-    const missing = ids.filter((id) => !byId.has(id));
-    const stillThere = request.filter ? await this.feed.existing(tenantId, missing) : new Set<string>();
-
-    const resources: Record<string, unknown>[] = [];
-    const removed: Array<{ id: string; reason: RemovedReason }> = [];
-    for (const id of ids) {
-      const record = byId.get(id);
-      if (record)
-        resources.push(
-          toRepresentation(record, view, registry, this.scim.locations, {
-            ...options,
-            groups: groups ? (record.groups ?? []) : [],
-          }),
-        );
-      else removed.push({ id, reason: stillThere.has(id) ? 'filtered' : 'deleted' });
-    }
+    const window = {
+      from: position.from,
+      ...(position.to ? { to: position.to } : {}),
+      after: position.after ?? '0',
+    };
+    const { page, resources, removed } = await this.feed.readPage(
+      tenantId,
+      view.name,
+      window,
+      count,
+      async (page, on) => {
+        // Changed again after the window: listed (once) in a later window, with that state.
+        const ids = page.changed.filter((c) => !c.changedSince).map((c) => c.resourceId);
+        const idsParam = params.add(ids, 'uuid[]');
+        const matching =
+          ids.length === 0
+            ? []
+            : (
+                await this.resources.page(
+                  {
+                    params,
+                    where: `r.id = ANY(${idsParam}) AND (${filterWhere})`,
+                    sourceId,
+                    limit: ids.length,
+                  },
+                  false,
+                  groups,
+                  on,
+                )
+              ).rows;
+        const byId = new Map(matching.map((r) => [r.id, r]));
+        const missing = ids.filter((id) => !byId.has(id));
+        const stillThere = request.filter
+          ? await this.feed.existing(tenantId, missing, on)
+          : new Set<string>();
+        const resources: Record<string, unknown>[] = [];
+        const removed: Array<{ id: string; reason: RemovedReason }> = [];
+        for (const id of ids) {
+          const record = byId.get(id);
+          if (record)
+            resources.push(
+              toRepresentation(record, view, registry, this.scim.locations, {
+                ...options,
+                groups: groups ? (record.groups ?? []) : [],
+              }),
+            );
+          else removed.push({ id, reason: stillThere.has(id) ? 'filtered' : 'deleted' });
+        }
+        return { page, resources, removed };
+      },
+    );
 
     const last = page.changed[page.changed.length - 1];
     const hasMore = page.remaining > page.changed.length;
     const next: DeltaPosition =
-      hasMore && last ? { from: window.from, to: window.to, after: last.lastSeq } : { from: window.to };
+      hasMore && last ? { from: window.from, to: page.to, after: last.lastSeq } : { from: page.to };
     return {
       schemas: [LIST_RESPONSE_URN, DELTA_RESPONSE_URN],
       // The changes from this token to the end of the window: Resources plus removed, this page included.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../prisma.service';
+import { PrismaService, type RawQuery } from '../prisma.service';
 import type { TenantId } from '../tenant-id';
 import type { GoldenRecord } from './inbound-write.types';
 import type { SortKeyType } from './sort-sql';
@@ -192,11 +192,14 @@ export class ScimResourceRepository {
 
   /**
    * A list page and totalResults in one statement. `anyType`: `$2` is a list of types and `where`
-   * says which applies to which (root /.search). `withGroups`: derive each row's groups.
+   * says which applies to which (root /.search). `withGroups`: derive each row's groups. `on`: run
+   * on that connection (inside `PrismaService.snapshotRead`) instead of the pool.
    */
-  async page(query: ListQuery, anyType = false, withGroups = false): Promise<ListPage> {
+  async page(query: ListQuery, anyType = false, withGroups = false, on?: RawQuery): Promise<ListPage> {
     const q = scimReadSql.page(query, anyType, withGroups);
-    const rows = await this.prisma.rawQuery<Row & { total: string }>(q.text, q.values, q.name);
+    const rows = on
+      ? await on<Row & { total: string }>(q.text, q.values)
+      : await this.prisma.rawQuery<Row & { total: string }>(q.text, q.values, q.name);
     const totalResults = Number(rows[0]?.total ?? 0);
     const records: ListedRecord[] = [];
     for (const row of rows)
