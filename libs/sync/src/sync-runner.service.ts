@@ -223,7 +223,9 @@ export class SyncRunner {
 
   private async applyBatch(state: RunState, batch: SourceBatch): Promise<void> {
     const failures: SyncFailure[] = [];
-    const delta: SyncProgress = { pages: 1, seen: batch.records.length };
+    // The empty batch that only carries the cursor is not a page of the source.
+    const page = batch.records.length > 0 || (batch.deletions?.length ?? 0) > 0 ? 1 : 0;
+    const delta: SyncProgress = { pages: page, seen: batch.records.length };
     const byType = new Map<string, SourceRecord[]>();
     for (const r of batch.records) {
       const list = byType.get(r.resourceType);
@@ -271,7 +273,7 @@ export class SyncRunner {
     if (batch.cursor) state.cursor = batch.cursor;
     delta.failed = failures.length;
     delta.failures = failures;
-    state.totals.pages += 1;
+    state.totals.pages += page;
     state.totals.seen += batch.records.length;
     state.totals.failed += failures.length;
     await this.runs.progress(state.ctx.tenantId, state.run.id, delta);
