@@ -3,6 +3,7 @@ export {
   runDialectProbe,
   httpProbeTransport,
   type DialectProbeOptions,
+  type ProbeAdvertised,
   type ProbeTransport,
 } from './probe-runner';
 export { deriveDialect, type ProbeResponse } from './probe-judgements';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { PATCH_OP_URN, USER_URN, type JsonObject, type PatchOperation } from '@hub/scim';
 import type { HttpClient, HttpRequest } from '../http/http-client';
 import { HttpRequestError } from '../http/http-error';
-import type { ScimCapabilities } from '../scim-capabilities';
 import {
   asObject,
   deriveDialect,
@@ -56,11 +55,19 @@ export function httpProbeTransport(http: HttpClient): ProbeTransport {
   };
 }
 
+/** The parts of a target's self-description the probe compares with what it finds. */
+export interface ProbeAdvertised {
+  readonly patch?: boolean;
+  readonly etag?: boolean;
+  readonly filter?: { readonly supported: boolean };
+  readonly pagination?: { readonly index?: boolean; readonly cursor?: boolean };
+}
+
 export interface DialectProbeOptions {
   /** The Users endpoint. Default `/Users`. */
   readonly endpoint?: string;
-  /** What discovery said, to report advertised-versus-actual. */
-  readonly capabilities?: ScimCapabilities;
+  /** What discovery said, to report advertised-versus-actual (`ScimCapabilities` fits). */
+  readonly capabilities?: ProbeAdvertised;
   /** Random suffix of the probe userName (tests make it deterministic). */
   readonly random?: () => string;
   readonly now?: () => Date;
@@ -215,7 +222,7 @@ export async function runDialectProbe(
       return { outcome: 'supported', detail: 'read back by id' };
     });
 
-    const filterAdvertised = caps?.filter.supported;
+    const filterAdvertised = caps?.filter?.supported;
     const filter = (positive: string, control: string) => async () =>
       judgeFilter(
         uid,
@@ -256,7 +263,7 @@ export async function runDialectProbe(
       skip('filter.gt.lastModified', "checked together with eq, which needs 'and'");
     }
 
-    await record('paging.index', caps?.pagination.index, async () => {
+    await record('paging.index', caps?.pagination?.index, async () => {
       const page = (startIndex: number) => list({ startIndex, count: 1, attributes: 'id' });
       let first = await page(1);
       const total = asObject(first.body)?.totalResults;
@@ -276,7 +283,7 @@ export async function runDialectProbe(
       return judgeIndexPaging(first, await page(2));
     });
 
-    await record('paging.cursor', caps?.pagination.cursor, async () => {
+    await record('paging.cursor', caps?.pagination?.cursor, async () => {
       const first = await list({ cursor: '', count: 1, attributes: 'id' });
       const next = asObject(first.body)?.nextCursor;
       const second =
