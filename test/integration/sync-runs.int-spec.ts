@@ -12,6 +12,9 @@ import { startScimTestServer, type ScimTestServer } from '../harness/scim-test-s
 import { startRestFixtureServer, type RestFixtureServer } from '../fixtures/rest/rest-fixture-server';
 
 const PEOPLE = PLANET_EXPRESS.peopleDn;
+
+/** A golden User as stored (loosely typed: assertions say what matters). */
+type Person = { userName: string; title?: string } & Record<string, Record<string, unknown> | undefined>;
 const ALL_ROLES = { User: { create: true, update: true }, Group: { create: true, update: true } };
 const PLANET_EXPRESS_PEOPLE = ['amy', 'bender', 'fry', 'hermes', 'leela', 'professor', 'zoidberg'];
 
@@ -116,7 +119,7 @@ describe('source sync runs', () => {
     );
   const users = async (sourceId?: string) =>
     (
-      await env.prisma.$queryRawUnsafe<Array<{ user_name: string; attributes: Record<string, any> }>>(
+      await env.prisma.$queryRawUnsafe<Array<{ user_name: string; attributes: Record<string, unknown> }>>(
         `SELECT r.attributes ->> 'userName' AS user_name, r.attributes FROM resources r
          WHERE r.tenant_id = $1::uuid AND r.resource_type = 'User'
            AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM contributions c WHERE c.resource_id = r.id AND c.source_id = $2::uuid AND c.deleted_at IS NULL))
@@ -124,7 +127,7 @@ describe('source sync runs', () => {
         tenantId,
         sourceId ?? null,
       )
-    ).map((r) => ({ userName: r.user_name, ...r.attributes }));
+    ).map((r) => ({ ...r.attributes, userName: r.user_name }) as Person);
   const cursorOf = async (sourceId: string) =>
     (
       await env.prisma.$queryRawUnsafe<Array<{ cursor: unknown }>>(
@@ -166,7 +169,7 @@ describe('source sync runs', () => {
       expect(crew.map((c) => c.user_name)).toEqual(['bender', 'fry', 'leela']);
       expect(await cursorOf(source)).toMatchObject({ kind: 'ldap' });
       // Every run leaves an audit row with its counts.
-      const audit = await env.prisma.$queryRawUnsafe<Array<{ detail: any }>>(
+      const audit = await env.prisma.$queryRawUnsafe<Array<{ detail: Record<string, unknown> }>>(
         `SELECT detail FROM audit_events WHERE tenant_id = $1::uuid AND action = 'sync.run.done' AND resource_id = $2`,
         tenantId,
         run.id,
