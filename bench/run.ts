@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { aggregationBenchmark } from './aggregation.bench';
 import { apiAuthBenchmark } from './api-auth.bench';
 import { ldapReadBenchmark } from './ldap-read.bench';
+import { ldapSyncBenchmark } from './ldap-sync.bench';
 import { scimInboundBenchmark } from './scim-inbound.bench';
 import { printTable, withInfrastructure, type Benchmark, type BenchRow, type Size } from './harness';
 
@@ -14,6 +15,7 @@ const BENCHMARKS: Benchmark[] = [
   apiAuthBenchmark,
   scimInboundBenchmark,
   ldapReadBenchmark,
+  ldapSyncBenchmark,
   aggregationBenchmark,
 ];
 
