@@ -1,4 +1,16 @@
-// Public API of @hub/push: Active Push's target configuration and pure core (no I/O, no Nest).
+// Public API of @hub/push: target configuration, the pure core (no I/O), and the Nest services
+// (PushModule) the worker and the API share.
 export * from './target-config';
 export * from './target-config.validator';
 export * from './capabilities';
+export * from './job-ids';
+export * from './representation';
+export * from './scope';
+export * from './plan';
+export * from './membership';
+export * from './policies';
+export * from './service/push.module';
+export * from './service/push.service';
+export * from './service/push-step.service';
+export * from './service/target-context.service';
+export * from './service/target-gate.service';

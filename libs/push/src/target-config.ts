@@ -131,4 +131,6 @@ export const UNKNOWN_CAPABILITIES: StoredCapabilities = {
 };
 
 /** Link status (target_links.status). */
-export type LinkStatus = 'pending' | 'synced' | 'failed' | 'out_of_scope' | 'deprovisioned' | 'held';
+/** `confirmed`: a held deprovisioning an admin confirmed (passes the deletion threshold once). */
+export type LinkStatus =
+  'pending' | 'synced' | 'failed' | 'out_of_scope' | 'deprovisioned' | 'held' | 'confirmed';

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
+import { asTenantId } from '@hub/persistence';
+import { PushService } from '@hub/push';
 import { JobName, OnJob, type JobPayloads } from '@hub/queue';
 
 /**
- * A committed golden-record change. This is where the change fans out to the per-target push
- * jobs of Active Push; until targets exist (issue 6) nothing consumes it, and the outbox keeps
- * the change feed for clients that pull.
+ * A committed golden-record change (relayed from the outbox): fan it out to Active Push. Each
+ * target provisioning the type gets its link's desired version raised and a push job whose id
+ * coalesces a burst for the same (target, resource).
  */
 @Injectable()
 export class ResourceChangedHandler {
+  constructor(private readonly push: PushService) {}
+
   @OnJob(JobName.ResourceChanged)
-  async handleResourceChanged(_data: JobPayloads[typeof JobName.ResourceChanged]): Promise<void> {
-    // Intentionally empty until targets exist: see the class comment.
+  async handleResourceChanged(data: JobPayloads[typeof JobName.ResourceChanged]): Promise<number> {
+    return this.push.fanOut(asTenantId(data.tenantId), data.resourceType, data.resourceId, data.version);
   }
 }

@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { PushModule } from '@hub/push';
+import { PushCatchUpHandler } from './push-catch-up.handler';
+import { PushResourceHandler } from './push-resource.handler';
 
 /** The worker's push jobs (handlers are discovered by JobRunner through `@OnJob`). */
-@Module({})
+@Module({
+  imports: [PushModule],
+  providers: [PushResourceHandler, PushCatchUpHandler],
+  exports: [PushModule],
+})
 export class PushWorkerModule {}

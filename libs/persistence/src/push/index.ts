@@ -4,3 +4,4 @@ export * from './target-link.repository';
 export * from './target-membership.repository';
 export * from './push-log.repository';
 export * from './push-golden.repository';
+export * from './push-lock.repository';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PushGoldenRepository } from './push-golden.repository';
+import { PushLockRepository } from './push-lock.repository';
 import { PushLogRepository } from './push-log.repository';
 import { TargetLinkRepository } from './target-link.repository';
 import { TargetMembershipRepository } from './target-membership.repository';
@@ -11,6 +12,7 @@ const providers = [
   TargetMembershipRepository,
   PushLogRepository,
   PushGoldenRepository,
+  PushLockRepository,
 ];
 
 /** Repositories of the push area. Needs PersistenceModule (PrismaService) in the application. */

@@ -3,7 +3,9 @@ import { Prisma } from '../generated/client';
 import { PrismaService } from '../prisma.service';
 import { asTenantId, type TenantId } from '../tenant-id';
 
-export type LinkStatus = 'pending' | 'synced' | 'failed' | 'out_of_scope' | 'deprovisioned' | 'held';
+/** `confirmed`: a held deprovisioning an admin confirmed (passes the deletion threshold once). */
+export type LinkStatus =
+  'pending' | 'synced' | 'failed' | 'out_of_scope' | 'deprovisioned' | 'held' | 'confirmed';
 
 /** What the hub knows about one golden record at one target. */
 export interface TargetLinkRecord {
@@ -175,14 +177,21 @@ export class TargetLinkRepository {
     return rows.map(toRecord);
   }
 
-  /** Hub id → remote id of linked resources at the target. */
-  async remoteIds(targetId: string, resourceIds: readonly string[]): Promise<Map<string, string>> {
+  /**
+   * Hub id → remote id of resources linked at the target; only those the target should hold
+   * (not deprovisioned or out of scope) unless `any`.
+   */
+  async remoteIds(
+    targetId: string,
+    resourceIds: readonly string[],
+    any = false,
+  ): Promise<Map<string, string>> {
     if (!resourceIds.length) return new Map();
     const rows = await this.prisma.rawQuery<{ resource_id: string; remote_id: string }>(
       `SELECT resource_id, remote_id FROM target_links
        WHERE target_id = $1::uuid AND resource_id = ANY($2::uuid[]) AND remote_id IS NOT NULL
-         AND status NOT IN ('deprovisioned', 'out_of_scope')`,
-      [targetId, resourceIds],
+         AND ($3::boolean OR status NOT IN ('deprovisioned', 'out_of_scope'))`,
+      [targetId, resourceIds, any],
     );
     return new Map(rows.map((r) => [r.resource_id, r.remote_id]));
   }

@@ -59,6 +59,14 @@ export class TargetMembershipRepository {
     return rows.map((r) => r.group_id);
   }
 
+  /** The member is gone at the target (deleted there): no group lists it any more. */
+  async forgetMember(targetId: string, memberId: string): Promise<void> {
+    await this.prisma.rawQuery(
+      'DELETE FROM target_memberships WHERE target_id = $1::uuid AND member_id = $2::uuid',
+      [targetId, memberId],
+    );
+  }
+
   /** Groups whose pushed memberships name `memberId` (its removal must reach them). */
   async groupsListing(targetId: string, memberId: string): Promise<string[]> {
     const rows = await this.prisma.rawQuery<{ group_id: string }>(

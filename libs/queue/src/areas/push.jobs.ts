@@ -1,4 +1,4 @@
-import type { QueueName } from '../queue-names';
+import { QueueName } from '../queue-names';
 import type { AreaJobOptions } from './area-job-options';
 
 /**
@@ -6,11 +6,43 @@ import type { AreaJobOptions } from './area-job-options';
  * Each area declares its jobs in its own file; `jobs.ts` merges them into the one catalogue.
  * Queue: `QueueName.Push`.
  */
-export const PushJobName = {} as const;
+export const PushJobName = {
+  /**
+   * Bring one golden record to one target (level-triggered: the handler reads the current
+   * record and link). jobId `push:<target>:<resource>` coalesces bursts (`pushJobId` in libs/push).
+   */
+  PushResource: 'push.resource',
+  /** Scheduled every few seconds: probe quarantined targets, re-enqueue dirty links. */
+  PushCatchUp: 'push.catch-up',
+} as const;
 
-export type PushJobPayloads = Record<never, never>;
+export type PushJobPayloads = {
+  [PushJobName.PushResource]: { v: 1; tenantId: string; targetId: string; resourceId: string };
+  [PushJobName.PushCatchUp]: { v: 1 };
+};
 
-export const PUSH_JOB_QUEUE: Record<(typeof PushJobName)[keyof typeof PushJobName], QueueName> = {};
+export const PUSH_JOB_QUEUE: Record<(typeof PushJobName)[keyof typeof PushJobName], QueueName> = {
+  [PushJobName.PushResource]: QueueName.Push,
+  [PushJobName.PushCatchUp]: QueueName.Push,
+};
 
-/** Per-job overrides of the catalogue's retry and retention defaults (see `bullJobOptions`). */
-export const PUSH_JOB_OPTIONS: AreaJobOptions<(typeof PushJobName)[keyof typeof PushJobName]> = {};
+/**
+ * Per-job overrides of the catalogue's retry and retention defaults (see `bullJobOptions`).
+ * A push's own failures (the target's answers) are retried by the handler with jittered backoff,
+ * counted on the link in Postgres; BullMQ's attempts cover a handler that throws (database down,
+ * crash). Jobs are removed when done either way: the link holds the state, and a kept id would
+ * make BullMQ ignore the next change's job with the same id.
+ */
+export const PUSH_JOB_OPTIONS: AreaJobOptions<(typeof PushJobName)[keyof typeof PushJobName]> = {
+  [PushJobName.PushResource]: {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: true,
+    removeOnFail: true,
+  },
+  [PushJobName.PushCatchUp]: {
+    attempts: 1,
+    removeOnComplete: true,
+    removeOnFail: { count: 100, age: 24 * 3600 },
+  },
+};

@@ -1,0 +1,63 @@
+import type { DeletionThreshold } from './target-config';
+
+export interface ThresholdInput {
+  readonly threshold: DeletionThreshold;
+  /** Accounts the target holds for the hub. */
+  readonly linked: number;
+  /** Deprovisioning pushes already sent within the window. */
+  readonly recent: number;
+}
+
+/** Whether one more deprovisioning push stays within `max(minimum, share × linked)` for the window. */
+export function deletionAllowed(input: ThresholdInput): { allowed: boolean; limit: number } {
+  const limit = Math.max(input.threshold.minimum, Math.floor(input.threshold.share * input.linked));
+  return { allowed: input.recent < limit, limit };
+}
+
+export interface ProbeSchedule {
+  readonly baseMs: number;
+  readonly capMs: number;
+}
+
+export const DEFAULT_PROBE_SCHEDULE: ProbeSchedule = { baseMs: 5_000, capMs: 10 * 60_000 };
+
+/** Delay before the next probe of a quarantined target: doubling from `baseMs`, capped. */
+export function nextProbeDelay(failures: number, schedule: ProbeSchedule = DEFAULT_PROBE_SCHEDULE): number {
+  return Math.min(schedule.capMs, schedule.baseMs * 2 ** Math.max(0, Math.min(failures, 30)));
+}
+
+/** How the pipeline treats a failed request. */
+export type FailureClass =
+  /** 401/403: the target refuses us; retrying burns nothing but goodwill → quarantine now. */
+  | 'auth'
+  /** 429/503: wait the Retry-After (or a backoff) without spending an attempt. */
+  | 'throttled'
+  /** Network, timeouts, 5xx: retry with backoff; counts toward the target's failure streak. */
+  | 'transient'
+  /** 404 on an object we linked: it is gone at the target (re-create). */
+  | 'gone'
+  /** 409 on create: the object exists (match it and adopt). */
+  | 'conflict'
+  /** Other 4xx: the request itself is wrong; retrying does not help → park. */
+  | 'rejected';
+
+export function classifyFailure(error: { kind?: string; status?: number | undefined }): FailureClass {
+  const status = error.status;
+  if (status === 401 || status === 403 || error.kind === 'auth') return 'auth';
+  if (status === 429 || status === 503 || error.kind === 'rateLimited') return 'throttled';
+  if (status === 404) return 'gone';
+  if (status === 409) return 'conflict';
+  if (status !== undefined && status >= 400 && status < 500) return 'rejected';
+  return 'transient';
+}
+
+/** Exponential backoff with full jitter for the job's retries (attempt counts from 1). */
+export function retryDelay(
+  attempt: number,
+  baseMs = 1_000,
+  capMs = 60_000,
+  random: () => number = Math.random,
+): number {
+  const cap = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(cap / 2 + (random() * cap) / 2);
+}

@@ -1,0 +1,166 @@
+import { CompiledExpression, prepareInput } from '@hub/engine';
+import { parseAttrPath, type AttrPath, type JsonObject, type ResourceTypeSchemas } from '@hub/scim';
+import type { StoredCapabilities, TargetMapping } from './target-config';
+
+/** Never leave the hub, whatever the mapping says: server-owned or write-only. */
+const NEVER_SENT = new Set(['id', 'meta', 'schemas', 'password', 'groups', 'members', 'externalid']);
+
+/** A mapping prepared once per target configuration (expressions compiled, paths parsed). */
+export interface CompiledMapping {
+  readonly mode: 'identity' | 'explicit';
+  readonly attributes: ReadonlyArray<{
+    readonly target: AttrPath;
+    readonly source?: AttrPath;
+    readonly expression?: CompiledExpression;
+  }>;
+}
+
+export function compileMapping(mapping: TargetMapping): CompiledMapping {
+  if (mapping.mode === 'identity') return { mode: 'identity', attributes: [] };
+  return {
+    mode: 'explicit',
+    attributes: (mapping.attributes ?? []).map((a) => ({
+      target: parseAttrPath(a.target),
+      ...(a.source !== undefined ? { source: parseAttrPath(a.source) } : {}),
+      ...(a.expression !== undefined ? { expression: new CompiledExpression(a.expression) } : {}),
+    })),
+  };
+}
+
+export interface RepresentationInput {
+  readonly id: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly lifecycleState: 'active' | 'suspended' | 'deleted';
+}
+
+export interface Representation {
+  readonly body: JsonObject;
+  /** Attributes a transform could not compute (left out of the body). */
+  readonly issues: readonly string[];
+}
+
+/**
+ * The golden record as the target should hold it. Identity: the core attributes and the
+ * extensions the target declares, as they are, with `externalId` = the hub id (the target's key
+ * back to us). Explicit: only the mapped attributes. Never a password, never read-only attributes,
+ * never members (pushed apart, as their links allow). A suspended record is sent `active: false`.
+ */
+export async function toRepresentation(
+  record: RepresentationInput,
+  schemas: ResourceTypeSchemas,
+  mapping: CompiledMapping,
+  capabilities: StoredCapabilities,
+): Promise<Representation> {
+  const body: JsonObject = {};
+  const issues: string[] = [];
+  const extensions = new Set<string>();
+  if (mapping.mode === 'identity') {
+    body.externalId = record.id;
+    const declared = declaredExtensions(schemas, capabilities);
+    for (const [key, value] of Object.entries(record.attributes)) {
+      if (value === null || value === undefined || NEVER_SENT.has(key.toLowerCase())) continue;
+      const ext = schemas.findSchema(key);
+      if (ext?.extension) {
+        if (!declared.has(ext.definition.id) || !isObject(value)) continue;
+        const kept: JsonObject = {};
+        for (const [name, v] of Object.entries(value)) {
+          const attr = schemas.findAttribute(ext, name);
+          if (attr && writable(attr) && v !== null && v !== undefined)
+            kept[attr.name] = v as JsonObject[string];
+        }
+        if (Object.keys(kept).length) {
+          body[ext.definition.id] = kept;
+          extensions.add(ext.definition.id);
+        }
+        continue;
+      }
+      const attr = schemas.findAttribute(schemas.core, key);
+      if (!attr || !writable(attr)) continue;
+      body[attr.name] = value as JsonObject[string];
+    }
+  } else {
+    let input: unknown;
+    for (const a of mapping.attributes) {
+      let value: unknown;
+      if (a.source) value = getPath(record.attributes, a.source, schemas);
+      else if (a.expression) {
+        input ??= prepareInput({ ...record.attributes, id: record.id });
+        const prepared = input as { ok: boolean; value?: unknown; reason?: string };
+        const outcome = prepared.ok
+          ? await a.expression.evaluate(prepared.value)
+          : { ok: false as const, reason: prepared.reason ?? 'bad record' };
+        if (outcome.ok) value = outcome.value;
+        else if (!('empty' in outcome && outcome.empty)) issues.push(`${label(a.target)}: ${outcome.reason}`);
+      }
+      if (value === undefined || value === null || value === '') continue;
+      if (
+        NEVER_SENT.has(a.target.attr.toLowerCase()) &&
+        a.target.uri === undefined &&
+        a.target.attr !== 'externalId'
+      )
+        continue;
+      setPath(body, a.target, value);
+      if (a.target.uri !== undefined)
+        extensions.add(schemas.findSchema(a.target.uri)?.definition.id ?? a.target.uri);
+    }
+  }
+  if (record.lifecycleState === 'suspended' && schemas.findAttribute(schemas.core, 'active'))
+    body.active = false;
+  return { body: { schemas: [schemas.core.definition.id, ...extensions], ...body }, issues };
+}
+
+/** Extensions the target declares for this type; all the hub knows when it declared nothing. */
+function declaredExtensions(schemas: ResourceTypeSchemas, capabilities: StoredCapabilities): Set<string> {
+  const all = schemas.extensions.map((e) => e.definition.id);
+  const type = capabilities.resourceTypes[schemas.name];
+  if (type && type.extensions.length) return new Set(all.filter((u) => type.extensions.includes(u)));
+  if (capabilities.schemas.length) return new Set(all.filter((u) => capabilities.schemas.includes(u)));
+  return new Set(all);
+}
+
+function writable(attr: { mutability: string; returned: string; name: string }): boolean {
+  return (
+    attr.mutability !== 'readOnly' && attr.returned !== 'never' && !NEVER_SENT.has(attr.name.toLowerCase())
+  );
+}
+
+function getPath(
+  record: Readonly<Record<string, unknown>>,
+  path: AttrPath,
+  schemas: ResourceTypeSchemas,
+): unknown {
+  let container: unknown = record;
+  if (path.uri !== undefined) {
+    const urn = schemas.findSchema(path.uri)?.definition.id ?? path.uri;
+    container = getCi(record, urn);
+  }
+  const value = getCi(container, path.attr);
+  return path.subAttr === undefined ? value : getCi(value, path.subAttr);
+}
+
+function setPath(body: JsonObject, path: AttrPath, value: unknown): void {
+  let container = body;
+  if (path.uri !== undefined) container = (body[path.uri] ??= {}) as JsonObject;
+  if (path.subAttr === undefined) {
+    container[path.attr] = value as JsonObject[string];
+    return;
+  }
+  const parent = (container[path.attr] ??= {}) as JsonObject;
+  parent[path.subAttr] = value as JsonObject[string];
+}
+
+function getCi(obj: unknown, name: string): unknown {
+  if (!isObject(obj)) return undefined;
+  if (name in obj) return obj[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
+  return undefined;
+}
+
+function label(p: AttrPath): string {
+  return `${p.uri ? `${p.uri}:` : ''}${p.attr}${p.subAttr ? `.${p.subAttr}` : ''}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,768 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  PushGoldenRepository,
+  PushLockRepository,
+  PushLogRepository,
+  TargetLinkRepository,
+  TargetMembershipRepository,
+  TargetRepository,
+  type NewPushLogEntry,
+  type PushAction,
+  type PushGoldenRecord,
+  type TargetLinkRecord,
+  type TenantId,
+} from '@hub/persistence';
+import type { JsonObject } from '@hub/scim';
+import { HttpRequestError, sleep } from '@hub/scim-client';
+import { planMembership } from '../membership';
+import { isDeprovisioning, planPush, representationHash, type LinkState, type PushPlan } from '../plan';
+import {
+  classifyFailure,
+  deletionAllowed,
+  nextProbeDelay,
+  retryDelay,
+  DEFAULT_PROBE_SCHEDULE,
+} from '../policies';
+import { toRepresentation } from '../representation';
+import { decideScope } from '../scope';
+import type { LinkStatus } from '../target-config';
+import { TargetContexts, type TargetContext, type TypeContext } from './target-context.service';
+import { TargetGate } from './target-gate.service';
+
+/** One line of a push's account (provision on demand shows them to the admin). */
+export interface PushTraceStep {
+  readonly step:
+    | 'target'
+    | 'lock'
+    | 'scope'
+    | 'plan'
+    | 'match'
+    | 'request'
+    | 'response'
+    | 'members'
+    | 'threshold'
+    | 'outcome';
+  readonly detail: Record<string, unknown>;
+}
+
+export type PushStepResult =
+  /** The link is up to date (or nothing was to be done). `again`: the golden record moved meanwhile. */
+  | { readonly kind: 'done'; readonly again: boolean }
+  /** Another push of this (target, resource) is in flight, or the target's slots are taken. */
+  | { readonly kind: 'busy'; readonly delayMs: number }
+  /** Rate limit or 429/503: come back later without spending an attempt. */
+  | { readonly kind: 'wait'; readonly delayMs: number; readonly reason: string }
+  /** A transient failure: retry after `delayMs` (an attempt was spent). */
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly error: string }
+  /** Out of attempts, or a request the target rejects: the link is parked as failed. */
+  | { readonly kind: 'parked'; readonly error: string }
+  /** Target quarantined, disabled or gone; or the push is held by the deletion threshold. */
+  | { readonly kind: 'paused'; readonly reason: string };
+
+export interface PushStepOptions {
+  /** Provision on demand: wait inline (bounded) for the lock, a slot and rate tokens. */
+  readonly sync?: boolean;
+  readonly trace?: PushTraceStep[];
+}
+
+/** Tunables (tests shorten them). */
+export interface PushTuning {
+  /** Attempts before a link is parked as failed. */
+  maxAttempts: number;
+  /** Consecutive transient failures at one target before it is quarantined. */
+  quarantineAfter: number;
+  /** Longest wait for a rate token a queued push takes inline (longer: the job is delayed). */
+  maxInlineWaitMs: number;
+  retryBaseMs: number;
+  probe: { baseMs: number; capMs: number };
+}
+
+export const DEFAULT_PUSH_TUNING: PushTuning = {
+  maxAttempts: 6,
+  quarantineAfter: 10,
+  maxInlineWaitMs: 200,
+  retryBaseMs: 1_000,
+  probe: DEFAULT_PROBE_SCHEDULE,
+};
+
+class WaitSignal extends Error {
+  constructor(
+    readonly delayMs: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+interface Sent {
+  action: PushAction;
+  method: string;
+  path: string;
+}
+
+/**
+ * One level-triggered push of one golden record to one target (DESIGN §4): under the per-object
+ * lock and a concurrency slot, read the current record and link, decide scope, compute the
+ * representation and the minimal plan, send it through the shared rate limit, record the link
+ * and one provisioning-log entry per request. Never throws for the target's answers: the result
+ * says what the caller (the job handler or provision on demand) should do next.
+ */
+@Injectable()
+export class PushStepService {
+  private readonly logger = new Logger(PushStepService.name);
+  tuning: PushTuning = { ...DEFAULT_PUSH_TUNING };
+
+  constructor(
+    private readonly contexts: TargetContexts,
+    private readonly gate: TargetGate,
+    private readonly locks: PushLockRepository,
+    private readonly targets: TargetRepository,
+    private readonly links: TargetLinkRepository,
+    private readonly memberships: TargetMembershipRepository,
+    private readonly golden: PushGoldenRepository,
+    private readonly log: PushLogRepository,
+  ) {}
+
+  async run(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    options: PushStepOptions = {},
+  ): Promise<PushStepResult> {
+    const trace = options.trace ?? [];
+    const ctx = await this.contexts.get(tenantId, targetId, options.sync);
+    if (!ctx)
+      return note(trace, 'target', { found: false }, { kind: 'paused', reason: 'the target does not exist' });
+    const { target } = ctx;
+    if (!target.enabled)
+      return note(trace, 'target', { enabled: false }, { kind: 'paused', reason: 'the target is disabled' });
+    if (target.state === 'quarantined')
+      return note(
+        trace,
+        'target',
+        { state: target.state, reason: target.stateReason },
+        {
+          kind: 'paused',
+          reason: `the target is quarantined: ${target.stateReason ?? ''}`,
+        },
+      );
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const outcome = await this.locks.withLock(targetId, resourceId, () =>
+        this.withSlot(ctx, resourceId, options, trace),
+      );
+      if (outcome.locked) return outcome.value;
+      if (!options.sync || Date.now() > deadline)
+        return note(trace, 'lock', { held: 'by another push' }, { kind: 'busy', delayMs: jitter(300) });
+      await sleep(50);
+    }
+  }
+
+  private async withSlot(
+    ctx: TargetContext,
+    resourceId: string,
+    options: PushStepOptions,
+    trace: PushTraceStep[],
+  ) {
+    const holder = randomUUID();
+    const deadline = Date.now() + 15_000;
+    while (!(await this.gate.acquire(ctx.target.id, ctx.target.concurrency, holder))) {
+      if (!options.sync || Date.now() > deadline)
+        return note(trace, 'lock', { slots: 'all taken' }, {
+          kind: 'busy',
+          delayMs: jitter(150),
+        } as PushStepResult);
+      await sleep(20);
+    }
+    try {
+      return await this.step(ctx, resourceId, options, trace);
+    } finally {
+      await this.gate.release(ctx.target.id, holder).catch(() => undefined);
+    }
+  }
+
+  private async step(
+    ctx: TargetContext,
+    resourceId: string,
+    options: PushStepOptions,
+    trace: PushTraceStep[],
+  ): Promise<PushStepResult> {
+    const { target } = ctx;
+    const tenantId = target.tenantId;
+    const entries: NewPushLogEntry[] = [];
+    let link = await this.links.get(tenantId, target.id, resourceId);
+    const record = await this.golden.get(tenantId, resourceId);
+    const resourceType = record?.resourceType ?? link?.resourceType;
+    if (!resourceType) return note(trace, 'scope', { found: false }, { kind: 'done', again: false });
+    const type = await ctx.type(resourceType);
+    if (!type)
+      return note(trace, 'scope', { resourceType, provisioned: false }, { kind: 'done', again: false });
+    if (!link) {
+      await this.links.bumpDesired(tenantId, [target.id], resourceId, resourceType, record?.version ?? 0);
+      link = (await this.links.get(tenantId, target.id, resourceId))!;
+    }
+    const label = labelOf(record, link);
+    let firstRequest = true;
+    const send = async <T>(
+      sent: Sent,
+      fn: () => Promise<T>,
+      detail: Record<string, unknown> = {},
+    ): Promise<T> => {
+      await this.takeToken(ctx, firstRequest && !options.sync);
+      firstRequest = false;
+      trace.push({ step: 'request', detail: { method: sent.method, path: sent.path, ...detail } });
+      const started = Date.now();
+      try {
+        const value = await fn();
+        const durationMs = Date.now() - started;
+        entries.push(entry(ctx, link!, label, sent, 'ok', okStatus(sent.method), durationMs, detail));
+        trace.push({ step: 'response', detail: { status: okStatus(sent.method), durationMs } });
+        return value;
+      } catch (error) {
+        const e = error instanceof HttpRequestError ? error : undefined;
+        const durationMs = Date.now() - started;
+        entries.push(
+          entry(
+            ctx,
+            link!,
+            label,
+            sent,
+            classifyFailure(e ?? {}) === 'throttled' ? 'retry' : 'failed',
+            e?.status ?? null,
+            durationMs,
+            {
+              ...detail,
+              error: (error as Error).message.slice(0, 500),
+            },
+          ),
+        );
+        trace.push({
+          step: 'response',
+          detail: { status: e?.status ?? null, error: (error as Error).message.slice(0, 300) },
+        });
+        throw error;
+      }
+    };
+
+    try {
+      // Scope and representation from the current golden record.
+      let desired: JsonObject | null = null;
+      let absentReason: 'deleted' | 'out_of_scope' | undefined;
+      if (!record || record.lifecycleState === 'deleted') {
+        absentReason = 'deleted';
+        trace.push({ step: 'scope', detail: { inScope: false, reason: 'the golden record is deleted' } });
+      } else {
+        const memberOf =
+          type.scope.groups && resourceType !== 'Group'
+            ? await this.golden.groupIdsOf(tenantId, resourceId)
+            : [];
+        const decision = decideScope(type.scope, record, memberOf);
+        trace.push({ step: 'scope', detail: { ...decision } });
+        if (!decision.inScope) absentReason = 'out_of_scope';
+        else {
+          const rep = await toRepresentation(record, type.schemas, type.mapping, ctx.capabilities);
+          desired = rep.body;
+          if (rep.issues.length) trace.push({ step: 'plan', detail: { transformIssues: rep.issues } });
+        }
+      }
+      const linkState: LinkState = {
+        remoteId: link.remoteId,
+        pushedState: link.pushedState as JsonObject | null,
+        pushedHash: link.pushedHash,
+        status: link.status,
+      };
+      let plan = this.plan(ctx, type, desired, absentReason, linkState);
+      trace.push({ step: 'plan', detail: describePlan(plan) });
+
+      // The accidental-deletion threshold.
+      if (isDeprovisioning(plan, linkState) && link.status !== 'confirmed') {
+        const held = await this.checkThreshold(ctx, link, trace);
+        if (held) {
+          entries.push(
+            entry(ctx, link, label, { action: 'skip', method: '', path: '' }, 'held', null, 0, {
+              reason: held,
+            }),
+          );
+          await this.log.append(entries);
+          return { kind: 'paused', reason: held };
+        }
+      }
+
+      const pushedVersion =
+        record && record.lifecycleState !== 'deleted' ? record.version : link.desiredVersion;
+      let remoteId = link.remoteId;
+      let pushedState: JsonObject | null = linkState.pushedState;
+      let status: LinkStatus = 'synced';
+      for (let round = 0; round < 2; round++) {
+        try {
+          ({ remoteId, pushedState, status } = await this.execute(
+            ctx,
+            type,
+            plan,
+            linkState,
+            send,
+            trace,
+            desired === null,
+          ));
+          break;
+        } catch (error) {
+          // 404 on an object we linked: it is gone at the target; create it again (once).
+          if (
+            round === 0 &&
+            error instanceof HttpRequestError &&
+            error.status === 404 &&
+            desired &&
+            linkState.remoteId
+          ) {
+            linkState.remoteId && trace.push({ step: 'response', detail: { gone: linkState.remoteId } });
+            plan = this.plan(ctx, type, desired, undefined, {
+              remoteId: null,
+              pushedState: null,
+              pushedHash: null,
+              status: 'pending',
+            });
+            continue;
+          }
+          throw error;
+        }
+      }
+
+      // Groups: memberships after the group itself, for the members already linked.
+      if (resourceType === 'Group' && desired && remoteId)
+        await this.syncMembers(ctx, type, resourceId, remoteId, send, trace);
+      if (resourceType === 'Group' && (plan.kind === 'delete' || plan.kind === 'forget'))
+        await this.memberships.clear(target.id, resourceId);
+
+      await this.links.recordOutcome(tenantId, target.id, resourceId, {
+        remoteId,
+        pushedState,
+        pushedHash: pushedState && status === 'synced' ? representationHash(pushedState) : null,
+        pushedVersion,
+        status,
+      });
+      await this.log.append(entries);
+      if (plan.kind !== 'noop') await this.gate.failureStreak(target.id, false);
+      trace.push({ step: 'outcome', detail: { status, remoteId, pushedVersion } });
+
+      // Groups that waited for this member, or must drop it.
+      if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status, plan);
+
+      const after = await this.links.get(tenantId, target.id, resourceId);
+      const again = !!after && after.desiredVersion > pushedVersion;
+      return { kind: 'done', again };
+    } catch (error) {
+      await this.log.append(entries).catch(() => undefined);
+      return this.failed(ctx, link, error, trace);
+    }
+  }
+
+  private plan(
+    ctx: TargetContext,
+    type: TypeContext,
+    desired: JsonObject | null,
+    absentReason: 'deleted' | 'out_of_scope' | undefined,
+    link: LinkState,
+  ): PushPlan {
+    return planPush({
+      desired,
+      ...(absentReason ? { absentReason } : {}),
+      link,
+      schemas: type.schemas,
+      patchSupported: ctx.capabilities.patch,
+      filterSupported: ctx.capabilities.filter,
+      deprovision: type.config.deprovision,
+      matchAttribute: type.config.matchAttribute,
+      ...(ctx.capabilities.maxPatchOperations
+        ? { maxPatchOperations: ctx.capabilities.maxPatchOperations }
+        : {}),
+    });
+  }
+
+  /** Sends the plan; returns what the link should say afterwards. */
+  private async execute(
+    ctx: TargetContext,
+    type: TypeContext,
+    plan: PushPlan,
+    link: LinkState,
+    send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
+    trace: PushTraceStep[],
+    absent = false,
+  ): Promise<{ remoteId: string | null; pushedState: JsonObject | null; status: LinkStatus }> {
+    const { client } = ctx;
+    const endpoint = type.endpoint;
+    const at = (id: string) => `${endpoint}/${id}`;
+    switch (plan.kind) {
+      case 'noop': {
+        if (!link.remoteId)
+          return { remoteId: null, pushedState: null, status: absent ? 'out_of_scope' : 'pending' };
+        if (!absent) return { remoteId: link.remoteId, pushedState: link.pushedState, status: 'synced' };
+        const status: LinkStatus = link.status === 'out_of_scope' ? 'out_of_scope' : 'deprovisioned';
+        return { remoteId: link.remoteId, pushedState: link.pushedState, status };
+      }
+      case 'forget':
+        return { remoteId: link.remoteId, pushedState: link.pushedState, status: 'out_of_scope' };
+      case 'delete':
+        await send({ action: 'delete', method: 'DELETE', path: at(link.remoteId!) }, () =>
+          client.delete(endpoint, link.remoteId!).catch((e: unknown) => {
+            if (e instanceof HttpRequestError && e.status === 404) return; // already gone
+            throw e;
+          }),
+        );
+        return { remoteId: null, pushedState: null, status: 'deprovisioned' };
+      case 'disable': {
+        if (plan.requests)
+          for (const ops of plan.requests)
+            await send({ action: 'disable', method: 'PATCH', path: at(link.remoteId!) }, () =>
+              client.patch(endpoint, link.remoteId!, ops),
+            );
+        else
+          await send({ action: 'disable', method: 'PUT', path: at(link.remoteId!) }, () =>
+            client.replace(endpoint, link.remoteId!, plan.body),
+          );
+        return { remoteId: link.remoteId, pushedState: plan.body, status: 'deprovisioned' };
+      }
+      case 'patch':
+        for (const ops of plan.requests)
+          await send(
+            { action: 'patch', method: 'PATCH', path: at(link.remoteId!) },
+            () => client.patch(endpoint, link.remoteId!, ops),
+            {
+              operations: ops.length,
+            },
+          );
+        return { remoteId: link.remoteId, pushedState: plan.body, status: 'synced' };
+      case 'put':
+        await send({ action: 'put', method: 'PUT', path: at(link.remoteId!) }, () =>
+          client.replace(endpoint, link.remoteId!, plan.body),
+        );
+        return { remoteId: link.remoteId, pushedState: plan.body, status: 'synced' };
+      case 'create': {
+        const adopt = async (found: JsonObject) => {
+          const remoteId = String(found.id);
+          trace.push({ step: 'match', detail: { found: true, remoteId } });
+          // Compare only what we manage: the target's own attributes are not ours to remove.
+          const before: JsonObject = {};
+          for (const key of Object.keys(plan.body))
+            if (key !== 'schemas' && found[key] !== undefined) before[key] = found[key]!;
+          const next = this.plan(ctx, type, plan.body, undefined, {
+            remoteId,
+            pushedState: before,
+            pushedHash: null,
+            status: 'pending',
+          });
+          const r = await this.execute(
+            ctx,
+            type,
+            next,
+            { remoteId, pushedState: before, pushedHash: null, status: 'pending' },
+            send,
+            trace,
+          );
+          return { ...r, remoteId };
+        };
+        const match = async () => {
+          if (!plan.match) return undefined;
+          const page = await send(
+            { action: 'match', method: 'GET', path: endpoint },
+            () =>
+              client.search(endpoint, { filter: plan.match!, count: 2 }).catch(async (e: unknown) => {
+                // Not every server has /.search: the list endpoint with ?filter= is the baseline.
+                if (
+                  e instanceof HttpRequestError &&
+                  (e.status === 404 || e.status === 405 || e.status === 501)
+                ) {
+                  for await (const p of client.list(endpoint, { filter: plan.match!, count: 2, maxPages: 1 }))
+                    return p;
+                }
+                throw e;
+              }),
+            { filter: plan.match },
+          );
+          return page?.resources[0];
+        };
+        const found = await match();
+        if (found) return adopt(found);
+        trace.push({ step: 'match', detail: { found: false, filter: plan.match ?? null } });
+        try {
+          const created = await send({ action: 'create', method: 'POST', path: endpoint }, () =>
+            client.create(endpoint, plan.body),
+          );
+          return { remoteId: String(created.id), pushedState: plan.body, status: 'synced' };
+        } catch (e) {
+          if (e instanceof HttpRequestError && e.status === 409) {
+            const again = await match();
+            if (again) return adopt(again);
+          }
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Member PATCHes of a linked group, in batches, progress recorded after each request. */
+  private async syncMembers(
+    ctx: TargetContext,
+    type: TypeContext,
+    groupId: string,
+    remoteId: string,
+    send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
+    trace: PushTraceStep[],
+  ): Promise<void> {
+    const { target } = ctx;
+    const hubMembers = await this.golden.memberIds(target.tenantId, groupId);
+    const pushedIds = await this.memberships.members(target.id, groupId);
+    const desired = await this.links.remoteIds(target.id, hubMembers);
+    const pushedRemote = await this.links.remoteIds(target.id, pushedIds, true);
+    const pushed = new Map<string, string>();
+    const orphaned: string[] = [];
+    for (const id of pushedIds) {
+      const r = pushedRemote.get(id);
+      if (r) pushed.set(id, r);
+      else orphaned.push(id); // its remote object is gone: nothing to remove at the target
+    }
+    if (orphaned.length) await this.memberships.apply(target.id, groupId, [], orphaned);
+    const plan = planMembership(pushed, desired, type.config.memberBatchSize ?? 100);
+    trace.push({
+      step: 'members',
+      detail: {
+        hubMembers: hubMembers.length,
+        linked: desired.size,
+        requests: plan.requests.length,
+        waiting: hubMembers.length - desired.size,
+      },
+    });
+    for (const request of plan.requests) {
+      await send(
+        { action: 'members', method: 'PATCH', path: `${type.endpoint}/${remoteId}` },
+        () => ctx.client.patch(type.endpoint, remoteId, request.operations),
+        { added: request.added.length, removed: request.removed.length },
+      );
+      await this.memberships.apply(target.id, groupId, request.added, request.removed);
+    }
+  }
+
+  /** After a member's push: groups waiting for its link, or groups that must drop it. */
+  private async touchGroups(
+    ctx: TargetContext,
+    memberId: string,
+    remoteId: string | null,
+    status: LinkStatus,
+    plan: PushPlan,
+  ) {
+    const { target } = ctx;
+    let groups: string[] = [];
+    if (plan.kind === 'delete') {
+      await this.memberships.forgetMember(target.id, memberId);
+    } else if (status === 'synced' && remoteId) {
+      groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId);
+    } else if (status === 'deprovisioned' || status === 'out_of_scope') {
+      groups = await this.memberships.groupsListing(target.id, memberId);
+    }
+    if (!groups.length) return;
+    await this.links.markDirty(target.tenantId, target.id, groups);
+    this.onGroupsDirty?.(target.tenantId, target.id, groups);
+  }
+
+  /** Set by PushService: enqueues the groups a member push made dirty. */
+  onGroupsDirty?: (tenantId: TenantId, targetId: string, groupIds: string[]) => void;
+
+  private async checkThreshold(
+    ctx: TargetContext,
+    link: TargetLinkRecord,
+    trace: PushTraceStep[],
+  ): Promise<string | undefined> {
+    const { target } = ctx;
+    if (target.state === 'held') {
+      await this.links.setStatus(
+        target.tenantId,
+        target.id,
+        [link.resourceId],
+        'held',
+        'held: the target reached its deletion threshold',
+      );
+      const reason = `held: ${target.stateReason ?? 'deletion threshold reached'}`;
+      trace.push({ step: 'threshold', detail: { held: true, reason } });
+      return reason;
+    }
+    const threshold = target.deletionThreshold;
+    const since = new Date(Date.now() - threshold.windowMinutes * 60_000);
+    const [linked, recent] = await Promise.all([
+      this.links.countLinked(target.id),
+      this.log.countDeprovisions(target.tenantId, target.id, since),
+    ]);
+    const decision = deletionAllowed({ threshold, linked, recent });
+    trace.push({
+      step: 'threshold',
+      detail: { linked, recent, limit: decision.limit, allowed: decision.allowed },
+    });
+    if (decision.allowed) return undefined;
+    const reason = `deletion threshold: ${recent} deprovisioning pushes within ${threshold.windowMinutes} min reached the limit of ${decision.limit} (${Math.round(threshold.share * 100)} % of ${linked} linked)`;
+    await this.targets.hold(target.tenantId, target.id, reason);
+    this.contexts.forget(target.id);
+    await this.links.setStatus(target.tenantId, target.id, [link.resourceId], 'held', reason);
+    return reason;
+  }
+
+  private async takeToken(ctx: TargetContext, mayDefer: boolean): Promise<void> {
+    const { target } = ctx;
+    for (;;) {
+      const r = await this.gate.reserve(
+        target.id,
+        target.rateLimit,
+        mayDefer ? this.tuning.maxInlineWaitMs : 10_000,
+      );
+      if (r.reserved) {
+        if (r.waitMs > 0) await sleep(r.waitMs);
+        return;
+      }
+      if (mayDefer) throw new WaitSignal(r.waitMs + jitter(Math.min(1000, r.waitMs / 2 + 20)), 'rate limit');
+      await sleep(Math.min(r.waitMs, 1_000));
+    }
+  }
+
+  private async failed(
+    ctx: TargetContext,
+    link: TargetLinkRecord,
+    error: unknown,
+    trace: PushTraceStep[],
+  ): Promise<PushStepResult> {
+    const { target } = ctx;
+    if (error instanceof WaitSignal)
+      return note(
+        trace,
+        'outcome',
+        { wait: error.delayMs },
+        { kind: 'wait', delayMs: error.delayMs, reason: error.reason },
+      );
+    if (!(error instanceof HttpRequestError)) {
+      // Not the target's answer (database, Redis, a bug): let the job runner retry it.
+      throw error;
+    }
+    const message = error.message.slice(0, 1000);
+    const kind = classifyFailure(error);
+    if (kind === 'throttled') {
+      const delay = error.retryAfterMs ?? retryDelay(1, this.tuning.retryBaseMs);
+      await this.gate.pause(target.id, delay);
+      return note(
+        trace,
+        'outcome',
+        { throttled: delay },
+        { kind: 'wait', delayMs: delay + jitter(250), reason: message },
+      );
+    }
+    if (kind === 'auth') {
+      await this.quarantine(ctx, `the target refused the hub's credentials: ${message}`);
+      return note(trace, 'outcome', { quarantined: true }, { kind: 'paused', reason: message });
+    }
+    const attempts = link.attempts + 1;
+    if (kind === 'transient') {
+      const streak = await this.gate.failureStreak(target.id, true);
+      if (streak >= this.tuning.quarantineAfter) {
+        await this.quarantine(ctx, `${streak} failures in a row, the last: ${message}`);
+        await this.links.recordFailure(target.tenantId, target.id, link.resourceId, {
+          status: 'pending',
+          lastError: message,
+          attempts: link.attempts,
+        });
+        return note(trace, 'outcome', { quarantined: true }, { kind: 'paused', reason: message });
+      }
+    }
+    if (kind === 'rejected' || kind === 'conflict' || attempts >= this.tuning.maxAttempts) {
+      await this.links.recordFailure(target.tenantId, target.id, link.resourceId, {
+        status: 'failed',
+        lastError: message,
+        attempts,
+      });
+      return note(trace, 'outcome', { parked: true, attempts }, { kind: 'parked', error: message });
+    }
+    await this.links.recordFailure(target.tenantId, target.id, link.resourceId, {
+      status: 'pending',
+      lastError: message,
+      attempts,
+    });
+    const delayMs = retryDelay(attempts, this.tuning.retryBaseMs);
+    return note(
+      trace,
+      'outcome',
+      { retryInMs: delayMs, attempts },
+      { kind: 'retry', delayMs, error: message },
+    );
+  }
+
+  private async quarantine(ctx: TargetContext, reason: string): Promise<void> {
+    const { target } = ctx;
+    const next = new Date(Date.now() + nextProbeDelay(0, this.tuning.probe));
+    if (await this.targets.quarantine(target.tenantId, target.id, reason, next))
+      this.logger.warn({ targetId: target.id, reason }, 'target quarantined');
+    this.contexts.forget(target.id);
+  }
+}
+
+function note<R>(
+  trace: PushTraceStep[],
+  step: PushTraceStep['step'],
+  detail: Record<string, unknown>,
+  result: R,
+): R {
+  trace.push({ step, detail });
+  return result;
+}
+
+function jitter(ms: number): number {
+  return Math.round(ms / 2 + (Math.random() * ms) / 2);
+}
+
+function okStatus(method: string): number {
+  return method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
+}
+
+function labelOf(record: PushGoldenRecord | null, link: TargetLinkRecord): string | null {
+  const a = record?.attributes ?? (link.pushedState as Record<string, unknown> | null) ?? {};
+  const v = a.userName ?? a.displayName;
+  return typeof v === 'string' ? v.slice(0, 200) : null;
+}
+
+function entry(
+  ctx: TargetContext,
+  link: TargetLinkRecord,
+  label: string | null,
+  sent: Sent,
+  outcome: string,
+  status: number | null,
+  durationMs: number,
+  detail: Record<string, unknown>,
+): NewPushLogEntry {
+  return {
+    tenantId: ctx.target.tenantId,
+    targetId: ctx.target.id,
+    resourceId: link.resourceId,
+    resourceType: link.resourceType,
+    label,
+    action: sent.action,
+    method: sent.method || null,
+    path: sent.path || null,
+    status,
+    outcome,
+    detail,
+    durationMs,
+  };
+}
+
+function describePlan(plan: PushPlan): Record<string, unknown> {
+  switch (plan.kind) {
+    case 'patch':
+      return { kind: plan.kind, requests: plan.requests.length, operations: plan.requests.flat() };
+    case 'disable':
+      return { kind: plan.kind, method: plan.requests ? 'PATCH' : 'PUT' };
+    case 'create':
+      return { kind: plan.kind, match: plan.match ?? null, body: plan.body };
+    case 'put':
+      return { kind: plan.kind, body: plan.body };
+    case 'noop':
+    case 'forget':
+      return { kind: plan.kind, reason: plan.reason };
+    default:
+      return { kind: plan.kind };
+  }
+}

@@ -1,0 +1,276 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  PushGoldenRepository,
+  TargetLinkRepository,
+  TargetRepository,
+  type TargetRecord,
+  type TenantId,
+} from '@hub/persistence';
+import { JobName, JobQueue } from '@hub/queue';
+import { HttpRequestError } from '@hub/scim-client';
+import { pushJobId } from '../job-ids';
+import { nextProbeDelay } from '../policies';
+import { PushStepService, type PushStepResult, type PushTraceStep } from './push-step.service';
+import { TargetContexts } from './target-context.service';
+import { TargetGate } from './target-gate.service';
+
+export interface PushNowResult {
+  readonly result: PushStepResult['kind'];
+  readonly steps: readonly PushTraceStep[];
+}
+
+/**
+ * Active Push's use cases for the worker and the admin API: fan-out of a committed change,
+ * the job step (with its follow-ups), provision on demand, retries of parked links, the
+ * deletion-threshold confirmation, and the catch-up of quarantined targets and dirty links.
+ */
+@Injectable()
+export class PushService implements OnModuleInit {
+  private readonly logger = new Logger(PushService.name);
+  private readonly targetsByTenant = new Map<string, { at: number; targets: Promise<TargetRecord[]> }>();
+  private readonly scanCursor = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly step: PushStepService,
+    private readonly jobs: JobQueue,
+    private readonly targets: TargetRepository,
+    private readonly links: TargetLinkRepository,
+    private readonly golden: PushGoldenRepository,
+    private readonly contexts: TargetContexts,
+    private readonly gate: TargetGate,
+  ) {}
+
+  onModuleInit(): void {
+    this.step.onGroupsDirty = (tenantId, targetId, groupIds) =>
+      void Promise.all(groupIds.map((g) => this.enqueue(tenantId, targetId, g))).catch((e: Error) =>
+        this.logger.warn({ err: e.message }, 'groups not re-enqueued (catch-up will)'),
+      );
+  }
+
+  /** A golden record changed: every target provisioning its type wants this version. */
+  async fanOut(
+    tenantId: TenantId,
+    resourceType: string,
+    resourceId: string,
+    version: number,
+  ): Promise<number> {
+    const targets = (await this.targetsFor(tenantId)).filter((t) => {
+      const c = t.resourceTypes[resourceType] as { enabled?: boolean } | undefined;
+      return c !== undefined && c.enabled !== false;
+    });
+    if (!targets.length) return 0;
+    const ids = targets.map((t) => t.id);
+    await this.links.bumpDesired(tenantId, ids, resourceId, resourceType, version);
+    await Promise.all(ids.map((targetId) => this.enqueue(tenantId, targetId, resourceId)));
+    return ids.length;
+  }
+
+  /** Every existing record of the target's enabled types (a new or re-enabled target). */
+  async fanOutAll(tenantId: TenantId, targetId: string): Promise<number> {
+    const target = await this.targets.get(tenantId, targetId);
+    if (!target) return 0;
+    let n = 0;
+    for (const [type, c] of Object.entries(target.resourceTypes)) {
+      if ((c as { enabled?: boolean }).enabled === false) continue;
+      for (let after: string | undefined; ;) {
+        const page = await this.golden.idsOfType(tenantId, type, after, 1000);
+        if (!page.length) break;
+        for (const r of page) {
+          await this.links.bumpDesired(tenantId, [targetId], r.id, type, r.version);
+          await this.enqueue(tenantId, targetId, r.id);
+        }
+        n += page.length;
+        after = page[page.length - 1]!.id;
+      }
+    }
+    return n;
+  }
+
+  /** The PushResource job: one step, then whatever its result asks for. */
+  async handle(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    jobId: string,
+  ): Promise<PushStepResult> {
+    let result: PushStepResult;
+    for (let round = 0; ; round++) {
+      result = await this.step.run(tenantId, targetId, resourceId);
+      if (result.kind !== 'done' || !result.again || round >= 2) break;
+    }
+    const followUp = !jobId.startsWith('pushnext:');
+    switch (result.kind) {
+      case 'done':
+        if (result.again) await this.enqueue(tenantId, targetId, resourceId, { followUp, delayMs: 50 });
+        break;
+      case 'busy':
+      case 'wait':
+      case 'retry':
+        await this.enqueue(tenantId, targetId, resourceId, { followUp, delayMs: result.delayMs });
+        break;
+      default:
+        break;
+    }
+    return result;
+  }
+
+  /** Provision on demand: one push now, under the same lock and rate limit, with its account. */
+  async pushNow(tenantId: TenantId, targetId: string, resourceId: string): Promise<PushNowResult> {
+    const steps: PushTraceStep[] = [];
+    const record = await this.golden.get(tenantId, resourceId);
+    if (record)
+      await this.links.bumpDesired(tenantId, [targetId], resourceId, record.resourceType, record.version);
+    const result = await this.step.run(tenantId, targetId, resourceId, { sync: true, trace: steps });
+    if (result.kind === 'retry' || result.kind === 'wait' || result.kind === 'busy')
+      await this.enqueue(tenantId, targetId, resourceId, { delayMs: result.delayMs });
+    return { result: result.kind, steps };
+  }
+
+  /** Parked (failed) links back to the queue: one resource, or all of the target's. */
+  async retry(tenantId: TenantId, targetId: string, resourceId?: string): Promise<number> {
+    const failed = await this.links.withStatus(
+      tenantId,
+      targetId,
+      'failed',
+      resourceId ? { resourceId } : {},
+    );
+    const ids = failed.map((l) => l.resourceId);
+    await this.links.setStatus(tenantId, targetId, ids, 'pending', null);
+    await this.links.markDirty(tenantId, targetId, ids);
+    for (const id of ids) await this.enqueue(tenantId, targetId, id);
+    return ids.length;
+  }
+
+  /** The admin confirms the held deprovisioning pushes: they go out, the target resumes. */
+  async confirmHeld(tenantId: TenantId, targetId: string): Promise<number> {
+    const held = await this.links.withStatus(tenantId, targetId, 'held');
+    const ids = held.map((l) => l.resourceId);
+    await this.links.setStatus(tenantId, targetId, ids, 'confirmed', null);
+    await this.targets.resume(tenantId, targetId, 'held');
+    this.contexts.forget(targetId);
+    for (const id of ids) await this.enqueue(tenantId, targetId, id);
+    return ids.length;
+  }
+
+  /** The admin discards them: the target keeps those accounts (until the records change again). */
+  async discardHeld(tenantId: TenantId, targetId: string): Promise<number> {
+    const held = await this.links.withStatus(tenantId, targetId, 'held');
+    const ids = held.map((l) => l.resourceId);
+    for (const link of held)
+      await this.links.recordOutcome(tenantId, targetId, link.resourceId, {
+        remoteId: link.remoteId,
+        pushedState: link.pushedState,
+        pushedHash: link.pushedHash,
+        pushedVersion: link.desiredVersion,
+        status: 'synced',
+        lastError: 'deprovisioning discarded by an admin',
+      });
+    await this.targets.resume(tenantId, targetId, 'held');
+    this.contexts.forget(targetId);
+    return ids.length;
+  }
+
+  /**
+   * The PushCatchUp job: probe quarantined targets that are due (resume and re-enqueue on
+   * success, a longer interval on failure), then re-enqueue dirty links whose job may be lost
+   * (Redis restarted, a worker died between commit and enqueue). jobIds make repeats harmless.
+   */
+  async catchUp(
+    options: { batch?: number; quietMs?: number } = {},
+  ): Promise<{ probed: number; resumed: number; enqueued: number }> {
+    let probed = 0;
+    let resumed = 0;
+    let enqueued = 0;
+    for (const due of await this.targets.dueProbes(new Date())) {
+      probed += 1;
+      if (await this.probe(due.tenantId, due.id)) resumed += 1;
+    }
+    for (const t of await this.targets.listActive()) {
+      const after = this.scanCursor.get(t.id);
+      const dirty = await this.links.dirty(t.id, {
+        limit: options.batch ?? 2000,
+        quietMs: options.quietMs ?? 10_000,
+        ...(after ? { after } : {}),
+      });
+      this.scanCursor.set(t.id, dirty.length ? dirty[dirty.length - 1]!.resourceId : undefined);
+      await this.enqueueMany(
+        t.tenantId,
+        t.id,
+        dirty.map((d) => d.resourceId),
+      );
+      enqueued += dirty.length;
+    }
+    return { probed, resumed, enqueued };
+  }
+
+  /** One probe of a quarantined target; true when it answered and was resumed. */
+  async probe(tenantId: TenantId, targetId: string): Promise<boolean> {
+    const ctx = await this.contexts.get(tenantId, targetId, true);
+    if (!ctx || ctx.target.state !== 'quarantined') return false;
+    const endpoint = Object.keys(ctx.target.resourceTypes)[0] ?? 'User';
+    const type = await ctx.type(endpoint);
+    try {
+      await this.gate.reserve(targetId, ctx.target.rateLimit, 10_000);
+      for await (const _page of ctx.client.list(type?.endpoint ?? '/Users', { count: 1, maxPages: 1 })) break;
+    } catch (error) {
+      const reason = error instanceof HttpRequestError ? error.message : String(error);
+      const delay = nextProbeDelay(ctx.target.probeFailures + 1, this.step.tuning.probe);
+      await this.targets.probeFailed(
+        tenantId,
+        targetId,
+        `probe failed: ${reason}`,
+        new Date(Date.now() + delay),
+      );
+      return false;
+    }
+    await this.targets.resume(tenantId, targetId, 'quarantined');
+    await this.gate.failureStreak(targetId, false);
+    this.contexts.forget(targetId);
+    this.logger.log({ targetId }, 'target resumed after a good probe');
+    for (let after: string | undefined; ;) {
+      const dirty = await this.links.dirty(targetId, { limit: 5000, ...(after ? { after } : {}) });
+      if (!dirty.length) break;
+      await this.enqueueMany(
+        tenantId,
+        targetId,
+        dirty.map((d) => d.resourceId),
+      );
+      after = dirty[dirty.length - 1]!.resourceId;
+    }
+    return true;
+  }
+
+  async enqueue(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    options: { followUp?: boolean; delayMs?: number } = {},
+  ): Promise<void> {
+    await this.jobs.enqueue(
+      JobName.PushResource,
+      { v: 1, tenantId, targetId, resourceId },
+      {
+        jobId: pushJobId(targetId, resourceId, options.followUp),
+        ...(options.delayMs ? { delayMs: Math.max(1, Math.round(options.delayMs)) } : {}),
+      },
+    );
+  }
+
+  private async enqueueMany(
+    tenantId: TenantId,
+    targetId: string,
+    resourceIds: readonly string[],
+  ): Promise<void> {
+    for (let i = 0; i < resourceIds.length; i += 200)
+      await Promise.all(resourceIds.slice(i, i + 200).map((id) => this.enqueue(tenantId, targetId, id)));
+  }
+
+  private targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
+    const hit = this.targetsByTenant.get(tenantId);
+    if (hit && Date.now() - hit.at < 2_000) return hit.targets;
+    const targets = this.targets.list(tenantId).then((all) => all.filter((t) => t.enabled));
+    this.targetsByTenant.set(tenantId, { at: Date.now(), targets });
+    targets.catch(() => this.targetsByTenant.delete(tenantId));
+    return targets;
+  }
+}

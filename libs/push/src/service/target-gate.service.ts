@@ -1,0 +1,125 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { HUB_CONFIG, type HubConfig } from '@hub/config';
+import { redisConnectionOptions } from '@hub/queue';
+
+/**
+ * Per-target rate limit and concurrency, shared by every worker replica through Redis (ADR 0602).
+ *
+ * Rate: GCRA ("theoretical arrival time") in one Lua script on Redis' clock: a reservation moves
+ * the target's TAT on by one emission interval and says how long the caller waits before sending.
+ * A caller that would wait longer than it may does not reserve (so it never blocks the slot of
+ * a worker: its job is delayed instead). The interval is the configured rate with 5 % headroom,
+ * so network jitter between send and arrival does not push a one-second window over the limit.
+ *
+ * Concurrency: a sorted set of leases (holder → expiry) per target; a SIGKILLed worker's lease
+ * expires instead of leaking a slot.
+ */
+const RATE_HEADROOM = 0.95;
+const LEASE_MS = 60_000;
+
+const RESERVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local start = math.max(now, tat)
+local wait = start - now
+if wait > tonumber(ARGV[2]) * 1000 then return -1 - math.floor(wait / 1000) end
+redis.call('SET', KEYS[1], string.format('%.0f', start + tonumber(ARGV[1])), 'PX', 60000 + math.floor(wait / 1000))
+return math.floor(wait / 1000)
+`;
+
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local until_ = now + tonumber(ARGV[1]) * 1000
+if until_ > tat then redis.call('SET', KEYS[1], string.format('%.0f', until_), 'PX', 60000 + tonumber(ARGV[1])) end
+return 1
+`;
+
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+`;
+
+export interface Reservation {
+  /** Reserved: wait `waitMs` then send. Not reserved: come back in `waitMs`. */
+  readonly reserved: boolean;
+  readonly waitMs: number;
+}
+
+@Injectable()
+export class TargetGate implements OnApplicationShutdown {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(@Inject(HUB_CONFIG) config: HubConfig) {
+    this.redis = new Redis({ ...redisConnectionOptions(config.redis.url), lazyConnect: false });
+    this.redis.on('error', () => undefined); // reconnects by itself; callers see failed commands
+    this.prefix = `${config.redis.queuePrefix}:push-gate`;
+    this.redis.defineCommand('gateReserve', { numberOfKeys: 1, lua: RESERVE });
+    this.redis.defineCommand('gatePause', { numberOfKeys: 1, lua: PAUSE });
+    this.redis.defineCommand('gateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+  }
+
+  /** One request's token at `ratePerSecond`, if the wait is at most `maxWaitMs`. */
+  async reserve(targetId: string, ratePerSecond: number, maxWaitMs: number): Promise<Reservation> {
+    const intervalUs = Math.ceil(1_000_000 / (Math.max(0.01, ratePerSecond) * RATE_HEADROOM));
+    const r = Number(await this.cmd().gateReserve(this.key('rate', targetId), intervalUs, maxWaitMs));
+    return r >= 0 ? { reserved: true, waitMs: r } : { reserved: false, waitMs: -1 - r };
+  }
+
+  /** 429/503 with Retry-After: no replica sends to the target before `ms` from now. */
+  async pause(targetId: string, ms: number): Promise<void> {
+    await this.cmd().gatePause(this.key('rate', targetId), Math.max(0, Math.round(ms)));
+  }
+
+  /** A concurrency slot (released with `release`), or false when all are taken. */
+  async acquire(targetId: string, limit: number, holder: string): Promise<boolean> {
+    return (
+      Number(
+        await this.cmd().gateAcquire(this.key('slots', targetId), Math.max(1, limit), holder, LEASE_MS),
+      ) === 1
+    );
+  }
+
+  async release(targetId: string, holder: string): Promise<void> {
+    await this.redis.zrem(this.key('slots', targetId), holder);
+  }
+
+  /** Consecutive transient failures at the target (reset on success), across replicas. */
+  async failureStreak(targetId: string, failed: boolean): Promise<number> {
+    const key = this.key('streak', targetId);
+    if (!failed) {
+      await this.redis.del(key);
+      return 0;
+    }
+    const n = await this.redis.incr(key);
+    await this.redis.pexpire(key, 10 * 60_000);
+    return n;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private key(kind: string, targetId: string): string {
+    return `${this.prefix}:{${targetId}}:${kind}`;
+  }
+
+  private cmd() {
+    return this.redis as unknown as {
+      gateReserve(key: string, intervalUs: number, maxWaitMs: number): Promise<number>;
+      gatePause(key: string, ms: number): Promise<number>;
+      gateAcquire(key: string, limit: number, holder: string, leaseMs: number): Promise<number>;
+    };
+  }
+}
