@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { issueAdminClient, parseApiToken, provisionTenant, secretMatches } from '@hub/auth';
+import { randomUUID } from 'node:crypto';
+import {
+  issueAdminClient,
+  issueApiToken,
+  parseApiToken,
+  provisionTenant,
+  Scope,
+  secretMatches,
+} from '@hub/auth';
 import type { ApiClientRepository, AuditRepository, TenantRepository } from '@hub/persistence';
 
 export const DEMO_TENANT = 'demo';
@@ -26,6 +34,38 @@ export async function ensureDemoTenant(
   const fresh = await issueAdminClient(repos, tenant, `demo-admin-${Date.now()}`);
   fs.writeFileSync(tokenFile, fresh.adminToken + '\n', { mode: 0o600 });
   return { token: fresh.adminToken, created: false };
+}
+
+/**
+ * A SCIM client of the demo tenant (an "HR system" with scim:read and scim:write), so the
+ * printed curl that creates a user works as it is. Kept like the admin token, for the same reason.
+ */
+export async function ensureDemoScimClient(
+  repos: { tenants: TenantRepository; clients: ApiClientRepository; audit: AuditRepository },
+  dataDir: string,
+): Promise<string> {
+  const tokenFile = path.join(dataDir, 'demo-scim-client.token');
+  const saved = fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '';
+  if (saved && (await tokenStillValid(repos.clients, saved))) return saved;
+  const tenant = await repos.tenants.findBySlug(DEMO_TENANT);
+  if (!tenant) throw new Error(`the ${DEMO_TENANT} tenant does not exist`);
+  const issued = issueApiToken(randomUUID());
+  const scopes = [Scope.ScimRead, Scope.ScimWrite];
+  await repos.clients.create(tenant.id, {
+    id: issued.clientId,
+    name: `demo-hr-${Date.now()}`,
+    scopes,
+    secretHash: issued.secretHash,
+  });
+  await repos.audit.append(tenant.id, {
+    actorType: 'operator',
+    action: 'api_client.created',
+    resourceType: 'ApiClient',
+    resourceId: issued.clientId,
+    detail: { name: 'demo-hr', scopes },
+  });
+  fs.writeFileSync(tokenFile, issued.token + '\n', { mode: 0o600 });
+  return issued.token;
 }
 
 async function tokenStillValid(clients: ApiClientRepository, token: string): Promise<boolean> {

@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createLogger } from '@hub/observability';
-import { PrismaService, tenantBootstrapRepositories, applyMigrations } from '@hub/persistence';
+import { PrismaService, tenantBootstrapRepositories, applyMigrations, asTenantId } from '@hub/persistence';
+import { SecretBox } from '@hub/secrets';
 import { createApiApp } from '../../api/src/create-api-app';
 import { createWorkerApp } from '../../worker/src/create-worker-app';
-import { ensureDemoTenant } from './demo-tenant';
+import { startDemoApps, type RunningDemoApps } from './demo-apps';
+import { DEMO_TENANT, ensureDemoScimClient, ensureDemoTenant } from './demo-tenant';
 import { startEmbeddedInfrastructure } from './embedded-infrastructure';
 import { writeHubEnv } from './hub-env';
 
@@ -30,7 +32,22 @@ async function main(): Promise<void> {
   );
 
   const prisma = new PrismaService(config);
-  const demo = await ensureDemoTenant(tenantBootstrapRepositories(prisma), dataDir);
+  const bootstrap = tenantBootstrapRepositories(prisma);
+  const demo = await ensureDemoTenant(bootstrap, dataDir);
+  const scimToken = await ensureDemoScimClient(bootstrap, dataDir);
+  let demoApps: RunningDemoApps | undefined;
+  if (process.env.DEMO_APPS !== 'false') {
+    const tenant = await bootstrap.tenants.findBySlug(DEMO_TENANT);
+    demoApps = await startDemoApps(
+      prisma,
+      new SecretBox(config.secretsKey),
+      asTenantId(tenant!.id),
+      dataDir,
+      config.http.port,
+    );
+    for (const app of demoApps.apps)
+      log.info({ app: app.name, baseUrl: app.baseUrl }, 'demo SCIM app started');
+  }
   await prisma.close();
 
   const worker = await createWorkerApp(config, { shutdownHooks: false, serviceName: 'hub' });
@@ -39,7 +56,9 @@ async function main(): Promise<void> {
   writeHubEnv(dataDir, { DATABASE_URL: config.database.url, REDIS_URL: config.redis.url });
 
   const base = config.http.publicBaseUrl;
-  process.stdout.write(banner(base, demo.token, dataDir));
+  process.stdout.write(
+    banner(base, demo.token, dataDir) + (demoApps ? demoBanner(base, scimToken, demoApps) : '\n'),
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -48,6 +67,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping');
     await api.close();
     await worker.close();
+    await demoApps?.close();
     await infra.stop();
     process.exit(0);
   };
@@ -67,6 +87,29 @@ scim-hub is running (embedded mode, data in ${dataDir})
     curl -s ${base}/health/ready
 
   Ctrl-C stops the hub; its data stays in ${dataDir} for the next start.
+`;
+}
+
+const DEMO_USER = 'fry@planetexpress.com';
+
+/** The first five minutes: create a user at the hub, see it at both demo apps. */
+function demoBanner(base: string, scimToken: string, demo: RunningDemoApps): string {
+  const user = JSON.stringify({
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: DEMO_USER,
+    name: { givenName: 'Philip', familyName: 'Fry' },
+    emails: [{ type: 'work', value: DEMO_USER, primary: true }],
+  });
+  const filter = encodeURIComponent(`userName eq "${DEMO_USER}"`);
+  return `
+  Demo apps (SCIM targets of the demo tenant; the hub pushes users and groups to both):
+${demo.apps.map((a) => `    ${a.name}  ${a.baseUrl}`).join('\n')}
+
+  Create a user through the hub's SCIM server:
+    curl -s -X POST ${base}/scim/v2/Users -H "Authorization: Bearer ${scimToken}" -H 'Content-Type: application/scim+json' -d '${user}'
+
+  Then see it at both demo apps:
+${demo.apps.map((a) => `    curl -s -H "Authorization: Bearer ${demo.token}" '${a.baseUrl}/Users?filter=${filter}'`).join('\n')}
 
 `;
 }

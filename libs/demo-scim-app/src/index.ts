@@ -1,0 +1,1 @@
+export { startDemoScimApp, type DemoScimApp, type DemoScimAppOptions } from './demo-scim-app';
