@@ -315,7 +315,7 @@ export class PushStepService {
             desired &&
             linkState.remoteId
           ) {
-            linkState.remoteId && trace.push({ step: 'response', detail: { gone: linkState.remoteId } });
+            trace.push({ step: 'response', detail: { gone: linkState.remoteId } });
             plan = this.plan(ctx, type, desired, undefined, {
               remoteId: null,
               pushedState: null,

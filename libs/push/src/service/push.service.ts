@@ -27,7 +27,6 @@ export interface PushNowResult {
 @Injectable()
 export class PushService implements OnModuleInit {
   private readonly logger = new Logger(PushService.name);
-  private readonly targetsByTenant = new Map<string, { at: number; targets: Promise<TargetRecord[]> }>();
   private readonly scanCursor = new Map<string, string | undefined>();
 
   constructor(
@@ -265,12 +264,8 @@ export class PushService implements OnModuleInit {
       await Promise.all(resourceIds.slice(i, i + 200).map((id) => this.enqueue(tenantId, targetId, id)));
   }
 
-  private targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
-    const hit = this.targetsByTenant.get(tenantId);
-    if (hit && Date.now() - hit.at < 2_000) return hit.targets;
-    const targets = this.targets.list(tenantId).then((all) => all.filter((t) => t.enabled));
-    this.targetsByTenant.set(tenantId, { at: Date.now(), targets });
-    targets.catch(() => this.targetsByTenant.delete(tenantId));
-    return targets;
+  /** Read per event (one indexed query): a target added a moment ago must not miss changes. */
+  private async targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
+    return (await this.targets.list(tenantId)).filter((t) => t.enabled);
   }
 }

@@ -1,0 +1,423 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
+import { issueApiToken } from '../../libs/auth/src';
+import {
+  ApiClientRepository,
+  PushLogRepository,
+  SourceRepository,
+  TargetLinkRepository,
+  TargetRepository,
+  asTenantId,
+  targetSecretsBinding,
+  type TenantId,
+} from '../../libs/persistence/src';
+import { PushService, PushStepService } from '../../libs/push/src';
+import { SecretBox } from '../../libs/secrets/src';
+import { json } from '../harness/json';
+import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
+import { eventually } from '../harness/processes';
+import { startScimTestServer, type ScimTestServer } from '../harness/scim-test-server';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/**
+ * The push pipeline end to end inside one test process: the real API takes inbound SCIM writes,
+ * the real worker (outbox relay, fan-out, push jobs on Redis) pushes them to in-memory SCIM
+ * servers on loopback, and the assertions look at what those servers hold and received.
+ */
+describe('Active Push pipeline', () => {
+  let env: TestEnv;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let tenantId: TenantId;
+  let token = '';
+  const servers: ScimTestServer[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv({
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      DATABASE_POOL_SIZE: '8',
+      WORKER_CONCURRENCY: '8',
+    });
+    api = await startApi(env.config);
+    worker = await createWorkerApp(env.config, { shutdownHooks: false });
+    const step = worker.get(PushStepService);
+    step.tuning = {
+      ...step.tuning,
+      retryBaseMs: 100,
+      quarantineAfter: 3,
+      probe: { baseMs: 200, capMs: 1000 },
+    };
+    const t = await env.createTenant();
+    tenantId = asTenantId(t.tenant.id);
+    const source = await api.app.get(SourceRepository).create(tenantId, {
+      name: 'hr',
+      kind: 'scim_inbound',
+      roles: { '*': { create: true, update: true } },
+      config: {},
+      enabled: true,
+    });
+    const issued = issueApiToken(randomUUID());
+    await api.app.get(ApiClientRepository).create(tenantId, {
+      id: issued.clientId,
+      name: 'hr',
+      scopes: ['scim:read', 'scim:write'],
+      secretHash: issued.secretHash,
+      sourceId: source.id,
+    });
+    token = issued.token;
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await Promise.all(servers.map((s) => s.close()));
+    await env?.close();
+  });
+
+  const scim = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api.baseUrl}/scim/v2${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const parsed = res.status === 204 ? undefined : ((await json(res)) as Record<string, unknown>);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(parsed)}`);
+    return parsed!;
+  };
+
+  const newTarget = async (
+    name: string,
+    resourceTypes: Record<string, unknown>,
+    extra: { capabilities?: Record<string, unknown>; rateLimit?: number; deletionThreshold?: unknown } = {},
+  ) => {
+    const server = await startScimTestServer({ token: `tok-${name}` });
+    servers.push(server);
+    const box = api.app.get(SecretBox);
+    const target = await api.app.get(TargetRepository).create(
+      tenantId,
+      {
+        name,
+        baseUrl: server.baseUrl,
+        auth: { kind: 'bearer' },
+        resourceTypes,
+        capabilities: extra.capabilities ?? {
+          patch: true,
+          filter: true,
+          etag: true,
+          resourceTypes: {
+            User: { endpoint: '/Users', schema: USER, extensions: [] },
+            Group: { endpoint: '/Groups', schema: GROUP, extensions: [] },
+          },
+          schemas: [USER, GROUP],
+        },
+        rateLimit: extra.rateLimit ?? 200,
+        concurrency: 4,
+        ...(extra.deletionThreshold ? { deletionThreshold: extra.deletionThreshold as never } : {}),
+      },
+      (id) => box.seal({ token: `tok-${name}` }, targetSecretsBinding(tenantId, id)),
+    );
+    return { server, target };
+  };
+
+  const userAt = (server: ScimTestServer, userName: string) =>
+    [...server.store.get('User')!.values()].find((u) => u.userName === userName);
+  const link = (targetId: string, resourceId: string) =>
+    worker.get(TargetLinkRepository).get(tenantId, targetId, resourceId);
+
+  it('creates after a match lookup, adopts an existing account, and PATCHes only what changed', async () => {
+    const { server, target } = await newTarget('apps-a', {
+      User: {
+        enabled: true,
+        matchAttribute: 'userName',
+        mapping: { mode: 'identity' },
+        deprovision: 'disable',
+      },
+    });
+    const seeded = server.seed('User', { schemas: [USER], userName: 'leela', title: 'old' });
+
+    const fry = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'fry',
+      name: { givenName: 'Philip' },
+      password: 's3cret-Pass',
+    });
+    const leela = await scim('POST', '/Users', { schemas: [USER], userName: 'leela', title: 'Captain' });
+
+    const atTarget = await eventually(async () => userAt(server, 'fry'), 20_000, 'fry at the target');
+    expect(atTarget.externalId).toBe(fry.id);
+    expect(atTarget.password).toBeUndefined();
+    const matchFirst = server.requests.filter(
+      (r) => r.path.endsWith('/Users/.search') || (r.method === 'GET' && r.query.filter),
+    );
+    expect(matchFirst.length).toBeGreaterThan(0);
+
+    // leela already existed at the target: adopted (no second account), her title brought up to date.
+    await eventually(
+      async () => (userAt(server, 'leela')?.title === 'Captain' ? true : undefined),
+      20_000,
+      'leela adopted',
+    );
+    expect([...server.store.get('User')!.values()].filter((u) => u.userName === 'leela')).toHaveLength(1);
+    const leelaLink = await eventually(
+      async () => {
+        const l = await link(target.id, String(leela.id));
+        return l?.status === 'synced' ? l : undefined;
+      },
+      10_000,
+      'leela linked',
+    );
+    expect(leelaLink.remoteId).toBe(seeded.id);
+
+    // A change goes out as a minimal PATCH.
+    const before = server.requests.length;
+    await scim('PATCH', `/Users/${String(fry.id)}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'title', value: 'Delivery boy' }],
+    });
+    await eventually(
+      async () => (userAt(server, 'fry')?.title === 'Delivery boy' ? true : undefined),
+      20_000,
+      'title',
+    );
+    const patches = server.requests.slice(before).filter((r) => r.method === 'PATCH');
+    expect(patches).toHaveLength(1);
+    expect((patches[0]!.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: 'replace', path: 'title', value: 'Delivery boy' },
+    ]);
+    const log = await eventually(
+      async () => {
+        const entries = await worker
+          .get(PushLogRepository)
+          .search(tenantId, { targetId: target.id, resourceId: String(fry.id) });
+        return entries.length >= 3 ? entries : undefined;
+      },
+      10_000,
+      'log entries',
+    );
+    expect(log.map((e) => e.action)).toEqual(['patch', 'create', 'match']);
+  });
+
+  it('falls back to PUT when the target has no PATCH, and honours Retry-After on 429', async () => {
+    const { server } = await newTarget(
+      'apps-put',
+      {
+        User: {
+          enabled: true,
+          matchAttribute: 'userName',
+          mapping: { mode: 'identity' },
+          deprovision: 'disable',
+        },
+      },
+      { capabilities: { patch: false, filter: true, etag: false, resourceTypes: {}, schemas: [] } },
+    );
+    server.failNext({ count: 1, status: 429, retryAfter: '1', match: { method: 'POST', path: /\/Users$/ } });
+    const started = Date.now();
+    const bender = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'bender',
+      title: 'Bending unit',
+    });
+    await eventually(async () => userAt(server, 'bender'), 20_000, 'bender after the 429');
+    const posts = server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Users'));
+    expect(posts.map((p) => p.status)).toEqual([429, 201]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    await scim('PATCH', `/Users/${String(bender.id)}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'title', value: 'Robot' }],
+    });
+    await eventually(
+      async () => (userAt(server, 'bender')?.title === 'Robot' ? true : undefined),
+      20_000,
+      'PUT',
+    );
+    expect(server.requests.some((r) => r.method === 'PUT')).toBe(true);
+    expect(server.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('pushes groups after their members, adds and removes members in batches with value filters', async () => {
+    const { server } = await newTarget('apps-groups', {
+      User: {
+        enabled: true,
+        matchAttribute: 'userName',
+        mapping: { mode: 'identity' },
+        deprovision: 'disable',
+      },
+      Group: {
+        enabled: true,
+        matchAttribute: 'displayName',
+        mapping: { mode: 'identity' },
+        deprovision: 'delete',
+        memberBatchSize: 2,
+      },
+    });
+    const users = [];
+    for (const n of ['amy', 'hermes', 'zoidberg', 'nibbler', 'kif'])
+      users.push(await scim('POST', '/Users', { schemas: [USER], userName: n }));
+    const crew = await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'crew',
+      members: users.map((u) => ({ value: u.id })),
+    });
+    const remoteGroup = await eventually(
+      async () => {
+        const g = [...server.store.get('Group')!.values()].find((x) => x.displayName === 'crew');
+        return g && Array.isArray(g.members) && g.members.length === 5 ? g : undefined;
+      },
+      30_000,
+      'crew with five members',
+    );
+    const remoteUserIds = users.map((u) => userAt(server, String(u.userName))!.id);
+    expect((remoteGroup.members as Array<{ value: string }>).map((m) => m.value).sort()).toEqual(
+      [...remoteUserIds].sort(),
+    );
+    const memberPatches = server.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/Groups/'));
+    for (const p of memberPatches) {
+      const ops = (p.body as { Operations: Array<{ value?: unknown[] }> }).Operations;
+      expect(ops.reduce((n, o) => n + (Array.isArray(o.value) ? o.value.length : 1), 0)).toBeLessThanOrEqual(
+        2,
+      );
+    }
+
+    const before = server.requests.length;
+    await scim('PATCH', `/Groups/${String(crew.id)}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'remove', path: `members[value eq "${String(users[0]!.id)}"]` }],
+    });
+    await eventually(
+      async () => {
+        const g = server.store.get('Group')!.get(String(remoteGroup.id));
+        return g && (g.members as unknown[]).length === 4 ? true : undefined;
+      },
+      20_000,
+      'amy removed',
+    );
+    const removal = server.requests
+      .slice(before)
+      .find((r) => r.method === 'PATCH' && r.path.includes('/Groups/'));
+    expect((removal!.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: 'remove', path: `members[value eq "${remoteUserIds[0]}"]` },
+    ]);
+  });
+
+  it('quarantines a target that answers 401, resumes it after a good probe and catches up', async () => {
+    const { server, target } = await newTarget('apps-auth', {
+      User: {
+        enabled: true,
+        matchAttribute: 'userName',
+        mapping: { mode: 'identity' },
+        deprovision: 'disable',
+      },
+    });
+    server.setOptions({ token: 'rotated' });
+    const scruffy = await scim('POST', '/Users', { schemas: [USER], userName: 'scruffy' });
+    const quarantined = await eventually(
+      async () => {
+        const t = await worker.get(TargetRepository).get(tenantId, target.id);
+        return t?.state === 'quarantined' ? t : undefined;
+      },
+      20_000,
+      'quarantine',
+    );
+    expect(quarantined.stateReason).toMatch(/401/);
+    server.setOptions({ token: 'tok-apps-auth' });
+    await eventually(async () => userAt(server, 'scruffy'), 30_000, 'scruffy after recovery');
+    const t = await worker.get(TargetRepository).get(tenantId, target.id);
+    expect(t?.state).toBe('active');
+    expect((await link(target.id, String(scruffy.id)))?.status).toBe('synced');
+  });
+
+  it('parks a link the target rejects, and retry() sends it again', async () => {
+    const { server, target } = await newTarget('apps-park', {
+      User: {
+        enabled: true,
+        matchAttribute: 'userName',
+        mapping: { mode: 'identity' },
+        deprovision: 'disable',
+      },
+    });
+    server.failNext({ count: 1, status: 400, match: { method: 'POST' } });
+    const calculon = await scim('POST', '/Users', { schemas: [USER], userName: 'calculon' });
+    const parked = await eventually(
+      async () => {
+        const l = await link(target.id, String(calculon.id));
+        return l?.status === 'failed' ? l : undefined;
+      },
+      20_000,
+      'parked link',
+    );
+    expect(parked.lastError).toMatch(/400/);
+    expect(userAt(server, 'calculon')).toBeUndefined();
+    expect(await worker.get(PushService).retry(tenantId, target.id)).toBe(1);
+    await eventually(async () => userAt(server, 'calculon'), 20_000, 'calculon after retry');
+  });
+
+  it('holds deprovisioning beyond the deletion threshold until an admin confirms', async () => {
+    const { server, target } = await newTarget(
+      'apps-threshold',
+      {
+        User: {
+          enabled: true,
+          matchAttribute: 'userName',
+          mapping: { mode: 'identity' },
+          scope: { filter: 'title ne "gone"' },
+          deprovision: 'delete',
+        },
+      },
+      { deletionThreshold: { share: 0.01, windowMinutes: 60, minimum: 1 } },
+    );
+    const names = ['t1', 't2', 't3'];
+    const made = [];
+    for (const n of names)
+      made.push(await scim('POST', '/Users', { schemas: [USER], userName: n, title: 'here' }));
+    await eventually(
+      async () => (names.every((n) => userAt(server, n)) ? true : undefined),
+      20_000,
+      'three users',
+    );
+    for (const u of made)
+      await scim('PATCH', `/Users/${String(u.id)}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'title', value: 'gone' }],
+      });
+    const held = await eventually(
+      async () => {
+        const t = await worker.get(TargetRepository).get(tenantId, target.id);
+        const links = await worker.get(TargetLinkRepository).withStatus(tenantId, target.id, 'held');
+        return t?.state === 'held' && links.length === 2 ? t : undefined;
+      },
+      20_000,
+      'held target',
+    );
+    expect(held.stateReason).toMatch(/deletion threshold/);
+    expect(names.filter((n) => userAt(server, n))).toHaveLength(2);
+    expect(await worker.get(PushService).confirmHeld(tenantId, target.id)).toBe(2);
+    await eventually(
+      async () => (names.every((n) => !userAt(server, n)) ? true : undefined),
+      20_000,
+      'all deleted',
+    );
+  });
+
+  it('provision on demand returns each step', async () => {
+    const { server, target } = await newTarget('apps-pod', {
+      User: {
+        enabled: true,
+        matchAttribute: 'userName',
+        mapping: { mode: 'identity' },
+        scope: { filter: 'title eq "x"' },
+        deprovision: 'leave',
+      },
+    });
+    const hubOnly = await scim('POST', '/Users', { schemas: [USER], userName: 'morbo', title: 'y' });
+    const res = await worker.get(PushService).pushNow(tenantId, target.id, String(hubOnly.id));
+    expect(res.steps.find((s) => s.step === 'scope')?.detail).toMatchObject({ inScope: false });
+    expect(userAt(server, 'morbo')).toBeUndefined();
+  });
+});
