@@ -1,0 +1,210 @@
+import { SchemaRegistry } from '@hub/scim';
+import { planMembership } from './membership';
+import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
+import { classifyFailure, deletionAllowed, nextProbeDelay } from './policies';
+import { compileMapping, toRepresentation } from './representation';
+import { compileScope, decideScope } from './scope';
+import { UNKNOWN_CAPABILITIES } from './target-config';
+import { validateTargetResourceTypes } from './target-config.validator';
+
+const registry = SchemaRegistry.withBuiltIns({ device: false });
+const users = registry.resourceType('User');
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+const base = (over: Partial<PlanInput>): PlanInput => ({
+  desired: { schemas: [USER], userName: 'fry', title: 'Delivery boy' },
+  link: null,
+  schemas: users,
+  patchSupported: true,
+  deprovision: 'disable',
+  matchAttribute: 'userName',
+  filterSupported: true,
+  ...over,
+});
+
+describe('planPush', () => {
+  it('creates an unlinked record after matching on the match attribute', () => {
+    expect(planPush(base({}))).toMatchObject({ kind: 'create', match: 'userName eq "fry"' });
+  });
+
+  it('patches only the difference, puts when PATCH is missing, and does nothing when equal', () => {
+    const pushedState = { schemas: [USER], userName: 'fry', title: 'Intern' };
+    const link = {
+      remoteId: 'r1',
+      pushedState,
+      pushedHash: representationHash(pushedState),
+      status: 'synced',
+    };
+    expect(planPush(base({ link }))).toMatchObject({
+      kind: 'patch',
+      requests: [[{ op: 'replace', path: 'title', value: 'Delivery boy' }]],
+    });
+    expect(planPush(base({ link, patchSupported: false }))).toMatchObject({ kind: 'put' });
+    expect(planPush(base({ link, desired: pushedState }))).toMatchObject({ kind: 'noop' });
+  });
+
+  it('deprovisions per policy: active=false, DELETE, or leave', () => {
+    const pushedState = { schemas: [USER], userName: 'fry', active: true };
+    const link = { remoteId: 'r1', pushedState, pushedHash: 'x', status: 'synced' };
+    const disable = planPush(base({ desired: null, link }));
+    expect(disable).toMatchObject({
+      kind: 'disable',
+      requests: [[{ op: 'replace', path: 'active', value: false }]],
+    });
+    expect(isDeprovisioning(disable, link)).toBe(true);
+    expect(planPush(base({ desired: null, link, deprovision: 'delete' }))).toEqual({ kind: 'delete' });
+    expect(planPush(base({ desired: null, link, deprovision: 'leave' }))).toMatchObject({ kind: 'forget' });
+    expect(planPush(base({ desired: null, link: null }))).toMatchObject({ kind: 'noop' });
+  });
+});
+
+describe('planMembership', () => {
+  it('removes each member with a value filter and adds in batches', () => {
+    const pushed = new Map([
+      ['a', 'ra'],
+      ['b', 'rb'],
+      ['c', 'rc'],
+    ]);
+    const desired = new Map([
+      ['c', 'rc'],
+      ['d', 'rd'],
+      ['e', 're'],
+      ['f', 'rf'],
+    ]);
+    const plan = planMembership(pushed, desired, 2);
+    const ops = plan.requests.flatMap((r) => r.operations);
+    expect(ops.filter((o) => o.op === 'remove').map((o) => o.path)).toEqual([
+      'members[value eq "ra"]',
+      'members[value eq "rb"]',
+    ]);
+    expect(ops.some((o) => o.op === 'remove' && o.path === 'members')).toBe(false);
+    expect(plan.requests.every((r) => r.added.length + r.removed.length <= 2)).toBe(true);
+    expect(plan.requests.flatMap((r) => r.added).sort()).toEqual(['d', 'e', 'f']);
+  });
+
+  it('splits 50,000 members into requests of the batch size', () => {
+    const desired = new Map(Array.from({ length: 50_000 }, (_, i) => [`m${i}`, `r${i}`] as [string, string]));
+    expect(planMembership(new Map(), desired, 500).requests).toHaveLength(100);
+  });
+});
+
+describe('representation and scope', () => {
+  it('identity sends writable core attributes, externalId = hub id, never the password', async () => {
+    const rep = await toRepresentation(
+      {
+        id: 'h1',
+        lifecycleState: 'suspended',
+        attributes: { userName: 'fry', password: 'x', groups: [{ value: 'g' }], title: 't' },
+      },
+      users,
+      compileMapping({ mode: 'identity' }),
+      UNKNOWN_CAPABILITIES,
+    );
+    expect(rep.body).toEqual({
+      schemas: [USER],
+      externalId: 'h1',
+      userName: 'fry',
+      title: 't',
+      active: false,
+    });
+  });
+
+  it('explicit sends only mapped attributes, transforms included', async () => {
+    const rep = await toRepresentation(
+      {
+        id: 'h1',
+        lifecycleState: 'active',
+        attributes: { userName: 'fry', title: 'x', name: { givenName: 'Philip' } },
+      },
+      users,
+      compileMapping({
+        mode: 'explicit',
+        attributes: [
+          { target: 'userName', expression: "$lowercase(userName) & '@corp'" },
+          { target: 'displayName', source: 'name.givenName' },
+        ],
+      }),
+      UNKNOWN_CAPABILITIES,
+    );
+    expect(rep.body).toEqual({ schemas: [USER], userName: 'fry@corp', displayName: 'Philip' });
+  });
+
+  it('scope: filter on the golden record and group assignment', () => {
+    const scope = compileScope({ filter: 'title eq "crew"', groups: ['g1'] }, users);
+    const rec = { id: 'u', resourceType: 'User', attributes: { title: 'crew' } };
+    expect(decideScope(scope, rec, ['g1']).inScope).toBe(true);
+    expect(decideScope(scope, rec, ['g2']).inScope).toBe(false);
+    expect(decideScope(scope, { ...rec, attributes: { title: 'x' } }, ['g1']).inScope).toBe(false);
+  });
+});
+
+describe('policies', () => {
+  it('deletion threshold: max(minimum, share × linked)', () => {
+    const threshold = { share: 0.1, windowMinutes: 60, minimum: 5 };
+    expect(deletionAllowed({ threshold, linked: 100, recent: 9 })).toEqual({ allowed: true, limit: 10 });
+    expect(deletionAllowed({ threshold, linked: 100, recent: 10 }).allowed).toBe(false);
+    expect(deletionAllowed({ threshold, linked: 10, recent: 4 }).allowed).toBe(true);
+  });
+
+  it('probe interval grows and is capped; failures are classified', () => {
+    const s = { baseMs: 1000, capMs: 8000 };
+    expect([0, 1, 2, 3, 10].map((n) => nextProbeDelay(n, s))).toEqual([1000, 2000, 4000, 8000, 8000]);
+    expect(classifyFailure({ status: 401 })).toBe('auth');
+    expect(classifyFailure({ status: 429 })).toBe('throttled');
+    expect(classifyFailure({ status: 503 })).toBe('throttled');
+    expect(classifyFailure({ status: 400 })).toBe('rejected');
+    expect(classifyFailure({ kind: 'unreachable' })).toBe('transient');
+  });
+});
+
+describe('validateTargetResourceTypes', () => {
+  it('accepts a good configuration with defaults', () => {
+    const r = validateTargetResourceTypes({ User: { mapping: { mode: 'identity' } } }, registry);
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        User: {
+          enabled: true,
+          matchAttribute: 'userName',
+          mapping: { mode: 'identity' },
+          deprovision: 'disable',
+        },
+      },
+    });
+  });
+
+  it('says precisely what is wrong', () => {
+    const r = validateTargetResourceTypes(
+      {
+        Usr: {},
+        User: {
+          matchAttribute: 'emails',
+          deprovision: 'nuke',
+          scope: { filter: 'title eq' },
+          mapping: {
+            mode: 'explicit',
+            attributes: [
+              { target: 'nope', source: 'userName' },
+              { target: 'title', expression: '$eval("1")' },
+              { target: 'password', source: 'password' },
+            ],
+          },
+        },
+      },
+      registry,
+    );
+    expect(r.ok).toBe(false);
+    const paths = (r as { issues: Array<{ path: string }> }).issues.map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'resourceTypes.Usr',
+        'resourceTypes.User.matchAttribute',
+        'resourceTypes.User.deprovision',
+        'resourceTypes.User.scope.filter',
+        'resourceTypes.User.mapping.attributes[0].target',
+        'resourceTypes.User.mapping.attributes[1].expression',
+        'resourceTypes.User.mapping.attributes[2].target',
+      ]),
+    );
+  });
+});
