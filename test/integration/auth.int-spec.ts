@@ -2,28 +2,11 @@ import { json } from '../harness/json';
 import { randomUUID } from 'node:crypto';
 import { issueApiToken, parseApiToken } from '../../libs/auth/src';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
+import { servedRoutes, type ServedRoute } from '../../apps/api/src/create-api-app';
 
-interface Route {
-  method: string;
-  path: string;
-}
-
-/** Every route the HTTP server really serves, read from Express's router after Nest set it up. */
-function servedRoutes(api: RunningApi): Route[] {
-  const express = api.app.getHttpAdapter().getInstance() as {
-    router?: { stack: unknown[] };
-    _router?: { stack: unknown[] };
-  };
-  const stack = (express.router ?? express._router)!.stack as Array<{
-    route?: { path: string; methods: Record<string, boolean> };
-  }>;
-  return stack
-    .filter((layer) => layer.route && layer.route.path !== '/{*path}') // that one is logging middleware
-    .flatMap((layer) =>
-      Object.keys(layer.route!.methods)
-        .filter((m) => m !== '_all')
-        .map((method) => ({ method: method.toUpperCase(), path: layer.route!.path })),
-    );
+/** Every route the HTTP server really serves, as Fastify registered them when Nest set up the app. */
+function routesOf(api: RunningApi): ServedRoute[] {
+  return servedRoutes(api.app).filter((r) => r.path !== '*'); // Nest's not-found handler
 }
 
 const PUBLIC = new Set(['GET /health/live', 'GET /health/ready']);
@@ -56,14 +39,14 @@ describe('authentication', () => {
     });
 
   it('finds the routes it is about to check', () => {
-    const routes = servedRoutes(api).map((r) => `${r.method} ${r.path}`);
+    const routes = routesOf(api).map((r) => `${r.method} ${r.path}`);
     expect(routes).toEqual(
       expect.arrayContaining(['GET /admin/v1/tenant', 'POST /admin/v1/api-clients', ...PUBLIC]),
     );
   });
 
   it('refuses a missing, malformed, unknown or forged token on every non-health route', async () => {
-    const routes = servedRoutes(api).filter((r) => !PUBLIC.has(`${r.method} ${r.path}`));
+    const routes = routesOf(api).filter((r) => !PUBLIC.has(`${r.method} ${r.path}`));
     expect(routes.length).toBeGreaterThan(5);
     const unknownClient = issueApiToken(randomUUID()).token;
     const forged = adminToken.slice(0, -4) + (adminToken.endsWith('AAAA') ? 'BBBB' : 'AAAA');
@@ -100,6 +83,18 @@ describe('authentication', () => {
       expect.arrayContaining(['/admin/v1/api-clients', '/admin/v1/sources', '/admin/v1/engine/rules']),
     );
     expect(Object.keys(doc.paths).some((p) => p.startsWith('/scim/'))).toBe(false);
+  });
+
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const kept = await fetch(`${api.baseUrl}/health/live`, { headers: { 'x-request-id': 'trace-42.a:b' } });
+    expect(kept.headers.get('x-request-id')).toBe('trace-42.a:b');
+    const replaced = await fetch(`${api.baseUrl}/health/live`, {
+      headers: { 'x-request-id': 'x'.repeat(200) },
+    });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const failed = await call('GET', '/admin/v1/tenant');
+    const body = await json(failed);
+    expect(body.error.requestId).toBe(failed.headers.get('x-request-id'));
   });
 
   it('lets health endpoints answer without a token', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import type { Params } from 'nestjs-pino';
 import type { HubConfig } from '@hub/config';
@@ -40,19 +40,9 @@ export function createLogger(config: Pick<HubConfig, 'log'>, service: string): L
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/**
- * Gives every request an id before anything else runs (body parsing errors included): the
- * caller's X-Request-Id when it is well-formed, else a new UUID. Echoed in the response.
- */
-export function requestIdMiddleware(
-  req: IncomingMessage & { id?: string },
-  res: ServerResponse,
-  next: () => void,
-): void {
-  const incoming = req.headers['x-request-id'];
-  req.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader('X-Request-Id', req.id);
-  next();
+/** A request's id: the caller's X-Request-Id when it is well-formed, else a new UUID. */
+export function requestIdOf(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
 /** nestjs-pino settings: one JSON line per request with its request id, no secrets, no bodies. */

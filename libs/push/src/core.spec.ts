@@ -194,7 +194,7 @@ describe('validateTargetResourceTypes', () => {
       registry,
     );
     expect(r.ok).toBe(false);
-    const paths = (r as { issues: Array<{ path: string }> }).issues.map((i) => i.path);
+    const paths = (r as unknown as { issues: Array<{ path: string }> }).issues.map((i) => i.path);
     expect(paths).toEqual(
       expect.arrayContaining([
         'resourceTypes.Usr',

@@ -7,7 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import { BODY_READ_MESSAGES, bodyReadErrorOf, type HttpReply, type HttpRequest } from './http';
 
 export interface AdminErrorBody {
   error: {
@@ -30,14 +30,18 @@ export class AdminErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<Request & { id?: string }>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<HttpRequest>();
+    const res = http.getResponse<HttpReply>();
     const body = toBody(exception, req.id);
     if (body.error.status >= 500) {
       this.logger.error({ errorId: body.error.errorId, err: exception }, 'unhandled error');
     }
-    if (body.error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    res.status(body.error.status).json(body);
+    if (res.sent) return;
+    if (body.error.status === 401) void res.header('WWW-Authenticate', 'Bearer');
+    void res
+      .code(body.error.status)
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(body));
   }
 }
 
@@ -65,11 +69,16 @@ export function toBody(exception: unknown, requestId: string | undefined): Admin
   if (exception instanceof Error && exception.name === 'SecretsKeyMissingError') {
     return { error: { status: 503, code: 'secrets_unavailable', message: exception.message, requestId } };
   }
-  // body-parser errors carry a status (400 bad JSON, 413 too large, 415 charset).
-  const status = (exception as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
+  // Body errors Fastify raised before a handler ran (400 bad JSON, 413 too large).
+  const body = bodyReadErrorOf(exception);
+  if (body) {
     return {
-      error: { status, code: codeFor(status), message: bodyParserMessage(exception, status), requestId },
+      error: {
+        status: body.status,
+        code: codeFor(body.status),
+        message: BODY_READ_MESSAGES[body.reason],
+        requestId,
+      },
     };
   }
   return {
@@ -81,13 +90,6 @@ export function toBody(exception: unknown, requestId: string | undefined): Admin
       errorId: randomUUID(),
     },
   };
-}
-
-function bodyParserMessage(exception: unknown, status: number): string {
-  const type = (exception as { type?: string }).type;
-  if (status === 413) return 'The request body is larger than this server accepts';
-  if (type === 'entity.parse.failed') return 'The request body is not valid JSON';
-  return 'The request body could not be read';
 }
 
 function codeFor(status: number): string {

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { HttpReply } from '../common/http';
 import { Public } from '../auth/auth.decorators';
 import { ReadinessService } from './readiness.service';
 
@@ -16,7 +16,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response) {
+  async ready(@Res({ passthrough: true }) res: HttpReply) {
     const result = await this.readiness.check();
     res.status(result.ready ? 200 : 503);
     return { status: result.ready ? 'ok' : 'unavailable', checks: result.checks };

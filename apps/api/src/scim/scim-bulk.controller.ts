@@ -1,5 +1,5 @@
 import { Body, Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { Scope, type Principal } from '@hub/auth';
 import { CurrentPrincipal, RequireScopes } from '../auth/auth.decorators';
 import { callerOf, sendJson } from './scim-http';
@@ -16,9 +16,9 @@ export class ScimBulkController {
   @Post()
   async run(
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     sendJson(res, 200, await this.bulk.run(callerOf(req, p, 'scim:/Bulk'), body));
   }

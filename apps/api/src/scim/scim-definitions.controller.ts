@@ -10,7 +10,7 @@ import {
   Put,
   Req,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../common/http';
 import { Scope, type Principal } from '@hub/auth';
 import {
   ScimError,
@@ -66,7 +66,7 @@ export class ScimDefinitionsController {
 
   @Post('schemas')
   @HttpCode(201)
-  async putSchema(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() body: unknown) {
+  async putSchema(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Body() body: unknown) {
     const tenantId = asTenantId(p.tenantId);
     const definition = adminErrors(() => parseSchemaDefinition(body));
     if (BUILT_IN_SCHEMAS.some((s) => s.id.toLowerCase() === definition.id.toLowerCase()))
@@ -84,7 +84,7 @@ export class ScimDefinitionsController {
 
   @Delete('schemas/:id')
   @HttpCode(204)
-  async deleteSchema(@CurrentPrincipal() p: Principal, @Req() req: Request, @Param('id') id: string) {
+  async deleteSchema(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Param('id') id: string) {
     const tenantId = asTenantId(p.tenantId);
     if (!isSchemaUrn(id)) throw new HttpException({ message: 'Not a schema URN', code: 'bad_request' }, 400);
     const rows = await this.definitions.list(tenantId);
@@ -119,7 +119,7 @@ export class ScimDefinitionsController {
    */
   @Post('resource-types')
   @HttpCode(201)
-  async putType(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() body: unknown) {
+  async putType(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Body() body: unknown) {
     const tenantId = asTenantId(p.tenantId);
     const definition = adminErrors(() => parseResourceTypeDefinition(body));
     const builtIn = BUILT_IN_TYPES.find((t) => t.name.toLowerCase() === definition.name.toLowerCase());
@@ -156,7 +156,7 @@ export class ScimDefinitionsController {
 
   @Delete('resource-types/:name')
   @HttpCode(204)
-  async deleteType(@CurrentPrincipal() p: Principal, @Req() req: Request, @Param('name') name: string) {
+  async deleteType(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Param('name') name: string) {
     const tenantId = asTenantId(p.tenantId);
     const builtIn = BUILT_IN_TYPES.some((t) => t.name.toLowerCase() === name.toLowerCase());
     if (!builtIn && (await this.definitions.typeInUse(tenantId, name)))
@@ -182,7 +182,7 @@ export class ScimDefinitionsController {
 
   /** `{ rateLimit?: {requestsPerSecond, burst}, selfService?: {attributes: string[]} }`. */
   @Put('scim-settings')
-  async putSettings(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() body: unknown) {
+  async putSettings(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Body() body: unknown) {
     const tenantId = asTenantId(p.tenantId);
     const value = validateSettings(body);
     await this.settings.setKey(tenantId, 'scim', value);
@@ -197,7 +197,7 @@ export class ScimDefinitionsController {
     return value;
   }
 
-  private async changed(tenantId: TenantId, p: Principal, req: Request, action: string, key: string) {
+  private async changed(tenantId: TenantId, p: Principal, req: HttpRequest, action: string, key: string) {
     this.schemas.forget(tenantId);
     await this.audit.append(tenantId, {
       actorType: 'api_client',
@@ -252,7 +252,7 @@ function validateSettings(body: unknown): Record<string, unknown> {
   return out;
 }
 
-function requestIdOf(req: Request): string | null {
+function requestIdOf(req: HttpRequest): string | null {
   const id = (req as { id?: unknown }).id;
   return id === undefined ? null : String(id);
 }

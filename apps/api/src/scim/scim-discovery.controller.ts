@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import type { HttpReply } from '../common/http';
 import { Scope, type Principal } from '@hub/auth';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
 import {
@@ -28,12 +28,12 @@ export class ScimDiscoveryController {
   ) {}
 
   @Get('ServiceProviderConfig')
-  serviceProviderConfig(@Res() res: Response): void {
+  serviceProviderConfig(@Res() res: HttpReply): void {
     sendJson(res, 200, this.spc());
   }
 
   @Get('ResourceTypes')
-  async resourceTypes(@CurrentPrincipal() principal: Principal, @Res() res: Response) {
+  async resourceTypes(@CurrentPrincipal() principal: Principal, @Res() res: HttpReply) {
     const registry = await this.service.registry({ principal });
     const items = registry.listResourceTypes().map((t) => renderResourceType(t, this.renderOptions()));
     sendJson(res, 200, list(items));
@@ -43,7 +43,7 @@ export class ScimDiscoveryController {
   async resourceType(
     @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     const registry = await this.service.registry({ principal });
     const type = registry
@@ -54,13 +54,13 @@ export class ScimDiscoveryController {
   }
 
   @Get('Schemas')
-  async schemas(@CurrentPrincipal() principal: Principal, @Res() res: Response) {
+  async schemas(@CurrentPrincipal() principal: Principal, @Res() res: HttpReply) {
     const registry = await this.service.registry({ principal });
     sendJson(res, 200, list(registry.listSchemas().map((s) => renderSchema(s, this.renderOptions()))));
   }
 
   @Get('Schemas/:id')
-  async schema(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response) {
+  async schema(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: HttpReply) {
     const registry = await this.service.registry({ principal });
     const schema = registry.getSchema(id);
     if (!schema) throw new NotFoundError(`Schema "${id}" not found`);

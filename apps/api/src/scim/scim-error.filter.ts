@@ -1,6 +1,12 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import {
+  BODY_READ_MESSAGES,
+  bodyReadErrorOf,
+  pathOf,
+  type HttpReply,
+  type HttpRequest,
+} from '../common/http';
 import { ERROR_URN, ScimError, UniquenessError, type ScimErrorJson } from '@hub/scim';
 import { UniqueKeyTakenError } from '@hub/persistence';
 import { AdminErrorFilter } from '../common/admin-error.filter';
@@ -8,8 +14,8 @@ import { RateLimitedError } from './scim-errors';
 import { SCIM_BASE_PATH, SCIM_CONTENT_TYPE } from './scim-constants';
 
 /** True for requests to the SCIM server (their errors are SCIM error bodies). */
-export function isScimRequest(req: Pick<Request, 'path' | 'url'>): boolean {
-  const path = (req.path ?? req.url ?? '').toLowerCase();
+export function isScimRequest(req: Pick<HttpRequest, 'url'>): boolean {
+  const path = pathOf(req).toLowerCase();
   return path === SCIM_BASE_PATH.toLowerCase() || path.startsWith(`${SCIM_BASE_PATH.toLowerCase()}/`);
 }
 
@@ -26,9 +32,9 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<Request & { id?: string }>();
+    const req = http.getRequest<HttpRequest>();
     if (!isScimRequest(req)) return this.admin.catch(exception, host);
-    const res = http.getResponse<Response>();
+    const res = http.getResponse<HttpReply>();
     const error = toScimErrorBody(exception);
     if (error.status >= 500) {
       const errorId = randomUUID();
@@ -36,12 +42,11 @@ export class ApiErrorFilter implements ExceptionFilter {
       if (process.env.SCIM_DEBUG) console.error(exception);
       error.body.detail = `An unexpected error occurred; quote error id ${errorId} when reporting it`;
     }
-    if (res.headersSent) return;
-    if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    if (res.sent) return;
+    if (error.status === 401) void res.header('WWW-Authenticate', 'Bearer');
     if (exception instanceof RateLimitedError)
-      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    res.status(error.status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
-    res.end(JSON.stringify(error.body));
+      void res.header('Retry-After', String(exception.retryAfterSeconds));
+    void res.code(error.status).header('Content-Type', SCIM_CONTENT_TYPE).send(JSON.stringify(error.body));
   }
 }
 
@@ -59,19 +64,17 @@ export function toScimErrorBody(exception: unknown): { status: number; body: Sci
         : exception.message;
     return { status, body: errorJson(status, undefined, status === 404 ? 'No such SCIM endpoint' : message) };
   }
-  // body-parser errors carry a status (400 bad JSON, 413 too large, 415 charset).
-  const status = (exception as { status?: unknown })?.status;
-  const type = (exception as { type?: unknown })?.type;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    if (status === 413)
-      return {
-        status,
-        body: errorJson(413, undefined, 'The request body is larger than this server accepts'),
-      };
-    if (type === 'entity.parse.failed')
-      return { status: 400, body: errorJson(400, 'invalidSyntax', 'The request body is not valid JSON') };
-    return { status, body: errorJson(status, undefined, 'The request body could not be read') };
-  }
+  // Body errors Fastify raised before a handler ran (400 bad JSON, 413 too large).
+  const bodyError = bodyReadErrorOf(exception);
+  if (bodyError)
+    return {
+      status: bodyError.status,
+      body: errorJson(
+        bodyError.status,
+        bodyError.reason === 'invalid_json' ? 'invalidSyntax' : undefined,
+        BODY_READ_MESSAGES[bodyError.reason],
+      ),
+    };
   return { status: 500, body: errorJson(500, undefined, 'Internal server error') };
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Patch, Put, Req, Res, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { Scope, type Principal } from '@hub/auth';
 import { ForbiddenError, NotFoundError, type ResourceTypeSchemas } from '@hub/scim';
 import {
@@ -32,7 +32,7 @@ export class ScimMeController {
   ) {}
 
   @Get()
-  async get(@CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
+  async get(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Res() res: HttpReply) {
     const ifNoneMatch = header(req, 'if-none-match');
     const caller = await this.caller(req, p);
     send(
@@ -47,9 +47,9 @@ export class ScimMeController {
   @Put()
   async replace(
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     const caller = await this.caller(req, p);
     const approve = await this.policy(p);
@@ -62,9 +62,9 @@ export class ScimMeController {
   @Patch()
   async patch(
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     const caller = await this.caller(req, p);
     const approve = await this.policy(p);
@@ -86,7 +86,7 @@ export class ScimMeController {
     return p.selfResourceId;
   }
 
-  private async caller(req: Request, p: Principal): Promise<ScimCaller> {
+  private async caller(req: HttpRequest, p: Principal): Promise<ScimCaller> {
     const sourceId = await this.sources.selfService(asTenantId(p.tenantId));
     return { ...callerOf(req, p, 'scim:/Me'), sourceId };
   }

@@ -1,5 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../common/http';
 import type { Principal } from '@hub/auth';
 import { asTenantId, TenantSettingsRepository, type TenantId } from '@hub/persistence';
 import { RateLimitedError, UnsupportedMediaTypeError } from './scim-errors';
@@ -66,7 +66,7 @@ export class ScimRequestGuard implements CanActivate {
   constructor(private readonly limiter: ScimRateLimiter) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const req = context.switchToHttp().getRequest<HttpRequest & { principal?: Principal }>();
     const principal = req.principal;
     if (principal) await this.limiter.take(asTenantId(principal.tenantId), principal.clientId);
     if (['POST', 'PUT', 'PATCH'].includes(req.method)) {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { Scope, type Principal } from '@hub/auth';
 import { CurrentPrincipal, RequireScopes } from '../auth/auth.decorators';
 import { callerOf, header, projectionOf, send, sendJson } from './scim-http';
@@ -32,9 +32,9 @@ export class ScimResourcesController {
   @RequireScopes(Scope.ScimRead, Scope.ScimWrite)
   async searchAll(
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     sendJson(res, 200, await this.listOrDelta(callerOf(req, p), undefined, listRequestFromSearch(body)));
   }
@@ -44,8 +44,8 @@ export class ScimResourcesController {
   async list(
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
   ) {
     const request = listRequestFromQuery(req.query as Record<string, unknown>);
     sendJson(res, 200, await this.listOrDelta(callerOf(req, p), endpoint, request));
@@ -56,9 +56,9 @@ export class ScimResourcesController {
   async search(
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     sendJson(res, 200, await this.listOrDelta(callerOf(req, p), endpoint, listRequestFromSearch(body)));
   }
@@ -68,9 +68,9 @@ export class ScimResourcesController {
   async create(
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     send(res, await this.service.create(callerOf(req, p), endpoint, body, projectionOf(req)));
   }
@@ -81,8 +81,8 @@ export class ScimResourcesController {
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
     @Param('id') id: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
   ) {
     const ifNoneMatch = header(req, 'if-none-match');
     send(
@@ -100,9 +100,9 @@ export class ScimResourcesController {
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
     @Param('id') id: string,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     send(res, await this.service.replace(callerOf(req, p), endpoint, id, body, writeOptions(req)));
   }
@@ -113,9 +113,9 @@ export class ScimResourcesController {
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
     @Param('id') id: string,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
     @Body() body: unknown,
-    @Res() res: Response,
+    @Res() res: HttpReply,
   ) {
     send(res, await this.service.patch(callerOf(req, p), endpoint, id, body, writeOptions(req)));
   }
@@ -126,8 +126,8 @@ export class ScimResourcesController {
     @CurrentPrincipal() p: Principal,
     @Param('endpoint') endpoint: string,
     @Param('id') id: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
   ) {
     const ifMatch = header(req, 'if-match');
     send(
@@ -137,7 +137,7 @@ export class ScimResourcesController {
   }
 }
 
-export function writeOptions(req: Request) {
+export function writeOptions(req: HttpRequest) {
   const ifMatch = header(req, 'if-match');
   return { ...projectionOf(req), ...(ifMatch !== undefined ? { ifMatch } : {}) };
 }
