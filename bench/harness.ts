@@ -105,6 +105,48 @@ export async function httpLoad(
   };
 }
 
+/**
+ * Open-loop load: requests leave at a fixed rate whether or not earlier ones answered, and each
+ * latency counts from when its request was due (no coordinated omission). This is the latency a
+ * service shows at a given load, without the queueing a saturating closed loop adds.
+ */
+export async function httpRateLoad(
+  baseUrl: string,
+  options: { perSecond: number; requests: number; path: string; headers?: Record<string, string> },
+): Promise<LoadResult> {
+  const pool = new Pool(baseUrl, { connections: 64, pipelining: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const interval = 1000 / options.perSecond;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < options.requests; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      pool.request({ method: 'GET', path: options.path, headers: options.headers }).then(async (res) => {
+        await res.body.dump();
+        if (res.statusCode !== 200) errors++;
+        latencies.push(performance.now() - due);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return {
+    requests: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+  };
+}
+
 export function printTable(rows: BenchRow[]): boolean {
   const header = ['benchmark', 'metric', 'value', 'baseline (same run)', 'ratio', 'aim', 'ok'];
   let allOk = true;
