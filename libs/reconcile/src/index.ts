@@ -1,0 +1,9 @@
+// Public API of @hub/reconcile: the pure core (comparison, classification, policies, owned
+// attributes, read plans, reports) and the Nest services (ReconcileModule) the worker and API share.
+export * from './compare';
+export * from './classify';
+export * from './owned';
+export * from './policy';
+export * from './read-plan';
+export * from './report';
+export * from './seen-set';
