@@ -60,6 +60,16 @@ export type PushStepResult =
   /** Target quarantined, disabled or gone; or the push is held by the deletion threshold. */
   | { readonly kind: 'paused'; readonly reason: string };
 
+/** A push the target answered with the object it now holds (read for the attributes it owns). */
+export interface PushedObject {
+  readonly tenantId: TenantId;
+  readonly targetId: string;
+  readonly resourceId: string;
+  readonly resourceType: string;
+  readonly remoteId: string;
+  readonly remote: JsonObject;
+}
+
 export interface PushStepOptions {
   /** Provision on demand: wait inline (bounded) for the lock, a slot and rate tokens. */
   readonly sync?: boolean;
@@ -204,6 +214,7 @@ export class PushStepService {
     }
     const label = labelOf(record, link);
     let firstRequest = true;
+    let answered: JsonObject | undefined;
     const send = async <T>(
       sent: Sent,
       fn: () => Promise<T>,
@@ -215,6 +226,7 @@ export class PushStepService {
       const started = Date.now();
       try {
         const value = await fn();
+        if (isObjectAnswer(value)) answered = value;
         const durationMs = Date.now() - started;
         entries.push(entry(ctx, link!, label, sent, 'ok', okStatus(sent.method), durationMs, detail));
         trace.push({ step: 'response', detail: { status: okStatus(sent.method), durationMs } });
@@ -342,6 +354,17 @@ export class PushStepService {
         status,
       });
       await this.log.append(entries);
+      if (answered && remoteId && status === 'synced' && this.afterPush)
+        await this.afterPush({
+          tenantId,
+          targetId: target.id,
+          resourceId,
+          resourceType,
+          remoteId,
+          remote: answered,
+        }).catch((e: Error) =>
+          this.logger.warn({ targetId: target.id, resourceId, err: e.message }, 'after-push hook failed'),
+        );
       if (plan.kind !== 'noop') await this.gate.failureStreak(target.id, false);
       trace.push({ step: 'outcome', detail: { status, remoteId, pushedVersion } });
 
@@ -564,6 +587,9 @@ export class PushStepService {
     this.onGroupsDirty?.(target.tenantId, target.id, groups);
   }
 
+  /** Set by @hub/reconcile: the attributes a target owns come back from its answer (ADR 0702). */
+  afterPush?: (pushed: PushedObject) => Promise<void>;
+
   /** Set by PushService: enqueues the groups a member push made dirty. */
   onGroupsDirty?: (tenantId: TenantId, targetId: string, groupIds: string[]) => void;
 
@@ -707,6 +733,10 @@ function note<R>(
 ): R {
   trace.push({ step, detail });
   return result;
+}
+
+function isObjectAnswer(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as JsonObject).id === 'string';
 }
 
 function jitter(ms: number): number {
