@@ -1,0 +1,318 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma.service';
+import { asTenantId, type TenantId } from '../tenant-id';
+
+/** A link as a reconciliation reads it (one page of remote objects at a time). */
+export interface ReconcileLink {
+  resourceId: string;
+  remoteId: string;
+  status: string;
+  pushedState: Record<string, unknown> | null;
+  pushedHash: string | null;
+}
+
+/** A golden record as reconciliation compares it. */
+export interface ReconcileGolden {
+  id: string;
+  attributes: Record<string, unknown>;
+  version: number;
+  lifecycleState: 'active' | 'suspended' | 'deleted';
+}
+
+/** A contribution as the upstream-source check compares it. */
+export interface ReconcileContribution {
+  sourceKey: string;
+  resourceId: string | null;
+  attributes: Record<string, unknown>;
+}
+
+/** Where a target's reconciliation settings live: `targets.resource_types.<Type>.reconcile`. */
+export interface ScheduledReconciliation {
+  tenantId: TenantId;
+  targetId: string;
+  resourceType: string;
+  settings: unknown;
+}
+
+const INACTIVE = `('deprovisioned', 'out_of_scope')`;
+
+/**
+ * The reads a reconciliation needs per page (links by remote id, golden records, matches by the
+ * target's matching attribute), the compare-and-set link updates it makes under the push lock,
+ * and the settings stored on targets. One statement per page each, never per object.
+ */
+@Injectable()
+export class ReconcileStoreRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async linksByRemoteIds(targetId: string, remoteIds: readonly string[]): Promise<Map<string, ReconcileLink>> {
+    if (!remoteIds.length) return new Map();
+    const rows = await this.prisma.rawQuery<LinkRow>(
+      `SELECT resource_id, remote_id, status, pushed_state, pushed_hash FROM target_links
+       WHERE target_id = $1::uuid AND remote_id = ANY($2::text[])`,
+      [targetId, remoteIds],
+      'reconcile_links_by_remote',
+    );
+    return new Map(rows.map((r) => [r.remote_id, toLink(r)]));
+  }
+
+  /** Links of these golden records at the target (to see whether a match is linked elsewhere). */
+  async linksByResourceIds(
+    targetId: string,
+    resourceIds: readonly string[],
+  ): Promise<Map<string, ReconcileLink & { remoteId: string | null }>> {
+    if (!resourceIds.length) return new Map();
+    const rows = await this.prisma.rawQuery<LinkRow>(
+      `SELECT resource_id, remote_id, status, pushed_state, pushed_hash FROM target_links
+       WHERE target_id = $1::uuid AND resource_id = ANY($2::uuid[])`,
+      [targetId, resourceIds],
+    );
+    return new Map(rows.map((r) => [r.resource_id, toLink(r)]));
+  }
+
+  async goldenByIds(tenantId: TenantId, ids: readonly string[]): Promise<Map<string, ReconcileGolden>> {
+    if (!ids.length) return new Map();
+    const rows = await this.prisma.rawQuery<GoldenRow>(
+      `SELECT id, attributes, version, lifecycle_state::text AS lifecycle_state FROM resources
+       WHERE tenant_id = $1::uuid AND id = ANY($2::uuid[])`,
+      [tenantId, ids],
+      'reconcile_golden_by_ids',
+    );
+    return new Map(rows.map((r) => [r.id, toGolden(r)]));
+  }
+
+  /**
+   * Live golden records whose matching attribute equals one of `values` (case-insensitively),
+   * keyed by the lower-cased value. `userName` uses the indexed `name_key`.
+   */
+  async matchGolden(
+    tenantId: TenantId,
+    resourceType: string,
+    attribute: string,
+    values: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (!values.length) return new Map();
+    const lower = [...new Set(values.map((v) => v.toLowerCase()))];
+    const byName = resourceType === 'User' && attribute.toLowerCase() === 'username';
+    const rows = await this.prisma.rawQuery<{ id: string; k: string }>(
+      byName
+        ? `SELECT id, name_key AS k FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2
+             AND name_key = ANY($3::text[]) AND lifecycle_state <> 'deleted'`
+        : `SELECT id, lower(attributes->>$4) AS k FROM resources WHERE tenant_id = $1::uuid AND resource_type = $2
+             AND lower(attributes->>$4) = ANY($3::text[]) AND lifecycle_state <> 'deleted'`,
+      byName ? [tenantId, resourceType, lower] : [tenantId, resourceType, lower, attribute],
+    );
+    const out = new Map<string, string>();
+    for (const r of rows) if (!out.has(r.k)) out.set(r.k, r.id);
+    return out;
+  }
+
+  /**
+   * Links that say the target holds an object (keyset by resource id): after a full read, those
+   * whose object was not seen are missing.
+   */
+  async activeLinksPage(
+    targetId: string,
+    resourceType: string,
+    after: string | null,
+    limit: number,
+  ): Promise<Array<{ resourceId: string; remoteId: string }>> {
+    const rows = await this.prisma.rawQuery<{ resource_id: string; remote_id: string }>(
+      `SELECT resource_id, remote_id FROM target_links
+       WHERE target_id = $1::uuid AND resource_type = $2 AND remote_id IS NOT NULL AND status NOT IN ${INACTIVE}
+         AND ($3::uuid IS NULL OR resource_id > $3::uuid)
+       ORDER BY resource_id LIMIT $4`,
+      [targetId, resourceType, after, limit],
+    );
+    return rows.map((r) => ({ resourceId: r.resource_id, remoteId: r.remote_id }));
+  }
+
+  async getLink(targetId: string, resourceId: string): Promise<ReconcileLink | null> {
+    const rows = await this.prisma.rawQuery<LinkRow>(
+      `SELECT resource_id, remote_id, status, pushed_state, pushed_hash FROM target_links
+       WHERE target_id = $1::uuid AND resource_id = $2::uuid`,
+      [targetId, resourceId],
+    );
+    return rows[0] ? toLink(rows[0]) : null;
+  }
+
+  /**
+   * Drift: the link records what the target really holds (the managed part) and is made dirty, so
+   * the next push computes its minimal PATCH from the truth. Compare-and-set on the remote id and
+   * pushed hash read with the page: a push recorded meanwhile wins (false).
+   */
+  async recordRemoteState(
+    targetId: string,
+    resourceId: string,
+    expect: { remoteId: string; pushedHash: string | null },
+    state: Record<string, unknown>,
+  ): Promise<boolean> {
+    const rows = await this.prisma.rawQuery(
+      `UPDATE target_links SET pushed_state = $5::jsonb, pushed_hash = NULL, pushed_version = NULL,
+         status = CASE WHEN status IN ('failed') THEN 'pending' ELSE status END, attempts = 0, updated_at = now()
+       WHERE target_id = $1::uuid AND resource_id = $2::uuid AND remote_id = $3
+         AND pushed_hash IS NOT DISTINCT FROM $4 RETURNING 1`,
+      [targetId, resourceId, expect.remoteId, expect.pushedHash, JSON.stringify(state)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Missing: the link forgets the remote object, so the next push matches or creates it again. */
+  async forgetRemote(targetId: string, resourceId: string, remoteId: string): Promise<boolean> {
+    const rows = await this.prisma.rawQuery(
+      `UPDATE target_links SET remote_id = NULL, pushed_state = NULL, pushed_hash = NULL, pushed_version = NULL,
+         status = 'pending', attempts = 0, last_error = NULL, updated_at = now()
+       WHERE target_id = $1::uuid AND resource_id = $2::uuid AND remote_id = $3 RETURNING 1`,
+      [targetId, resourceId, remoteId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Adopt: the golden record's link takes the remote object (created when absent), dirty, with
+   * the object's managed part as its pushed state. Only when the link has no remote object yet.
+   */
+  async adopt(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    resourceType: string,
+    remoteId: string,
+    state: Record<string, unknown>,
+  ): Promise<boolean> {
+    const rows = await this.prisma.rawQuery(
+      `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state,
+         desired_version, status, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3::uuid, $4, $5, $6::jsonb, r.version, 'pending', now()
+       FROM resources r WHERE r.tenant_id = $1::uuid AND r.id = $3::uuid
+       ON CONFLICT (target_id, resource_id) DO UPDATE SET remote_id = EXCLUDED.remote_id,
+         pushed_state = EXCLUDED.pushed_state, pushed_hash = NULL, pushed_version = NULL, status = 'pending',
+         attempts = 0, last_error = NULL, updated_at = now()
+       WHERE target_links.remote_id IS NULL
+       RETURNING 1`,
+      [tenantId, targetId, resourceId, resourceType, remoteId, JSON.stringify(state)],
+    );
+    return rows.length > 0;
+  }
+
+  /** The source row that stands for a target in the authority rules (kind `target`, `config.targetId`). */
+  async targetSourceId(tenantId: TenantId, targetId: string): Promise<string | null> {
+    const rows = await this.prisma.rawQuery<{ id: string }>(
+      `SELECT id FROM sources WHERE tenant_id = $1::uuid AND kind = 'target' AND config->>'targetId' = $2
+       ORDER BY created_at LIMIT 1`,
+      [tenantId, targetId],
+      'reconcile_target_source',
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /** Stored contributions of a source by key (the upstream-source check). */
+  async contributionsByKeys(
+    tenantId: TenantId,
+    sourceId: string,
+    resourceType: string,
+    keys: readonly string[],
+  ): Promise<Map<string, ReconcileContribution>> {
+    if (!keys.length) return new Map();
+    const rows = await this.prisma.rawQuery<{
+      source_key: string;
+      resource_id: string | null;
+      attributes: Record<string, unknown>;
+    }>(
+      `SELECT source_key, resource_id, attributes FROM contributions
+       WHERE tenant_id = $1::uuid AND source_id = $2::uuid AND resource_type = $3 AND source_key = ANY($4::text[])
+         AND deleted_at IS NULL`,
+      [tenantId, sourceId, resourceType, keys],
+    );
+    return new Map(
+      rows.map((r) => [r.source_key, { sourceKey: r.source_key, resourceId: r.resource_id, attributes: r.attributes }]),
+    );
+  }
+
+  /** Live contribution keys of a source, keyset-paged (after a full read: those gone at the source). */
+  async contributionKeysPage(
+    tenantId: TenantId,
+    sourceId: string,
+    resourceType: string,
+    after: string | null,
+    limit: number,
+  ): Promise<Array<{ sourceKey: string; resourceId: string | null }>> {
+    const rows = await this.prisma.rawQuery<{ source_key: string; resource_id: string | null }>(
+      `SELECT source_key, resource_id FROM contributions
+       WHERE tenant_id = $1::uuid AND source_id = $2::uuid AND resource_type = $3 AND deleted_at IS NULL
+         AND ($4::text IS NULL OR source_key > $4) ORDER BY source_key LIMIT $5`,
+      [tenantId, sourceId, resourceType, after, limit],
+    );
+    return rows.map((r) => ({ sourceKey: r.source_key, resourceId: r.resource_id }));
+  }
+
+  /** Writes a type's reconciliation settings into the target's resource type configuration. */
+  async saveSettings(
+    tenantId: TenantId,
+    targetId: string,
+    resourceType: string,
+    settings: Record<string, unknown> | null,
+  ): Promise<boolean> {
+    const rows = await this.prisma.rawQuery(
+      settings === null
+        ? `UPDATE targets SET resource_types = resource_types #- ARRAY[$3, 'reconcile'], updated_at = now()
+           WHERE tenant_id = $1::uuid AND id = $2::uuid AND resource_types ? $3 RETURNING 1`
+        : `UPDATE targets SET resource_types = jsonb_set(resource_types, ARRAY[$3, 'reconcile'], $4::jsonb),
+             updated_at = now()
+           WHERE tenant_id = $1::uuid AND id = $2::uuid AND resource_types ? $3 RETURNING 1`,
+      settings === null ? [tenantId, targetId, resourceType] : [tenantId, targetId, resourceType, JSON.stringify(settings)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Every target resource type with reconciliation settings (to re-create the schedulers). */
+  async scheduled(): Promise<ScheduledReconciliation[]> {
+    const rows = await this.prisma.rawQuery<{
+      tenant_id: string;
+      id: string;
+      resource_type: string;
+      settings: unknown;
+    }>(
+      `SELECT t.tenant_id, t.id, e.key AS resource_type, e.value->'reconcile' AS settings
+       FROM targets t, jsonb_each(t.resource_types) e
+       WHERE t.enabled AND jsonb_typeof(e.value) = 'object' AND e.value ? 'reconcile'`,
+      [],
+    );
+    return rows.map((r) => ({
+      tenantId: asTenantId(r.tenant_id),
+      targetId: r.id,
+      resourceType: r.resource_type,
+      settings: r.settings,
+    }));
+  }
+}
+
+interface LinkRow {
+  resource_id: string;
+  remote_id: string;
+  status: string;
+  pushed_state: Record<string, unknown> | null;
+  pushed_hash: string | null;
+}
+
+interface GoldenRow {
+  id: string;
+  attributes: Record<string, unknown>;
+  version: number;
+  lifecycle_state: ReconcileGolden['lifecycleState'];
+}
+
+const toLink = (r: LinkRow): ReconcileLink => ({
+  resourceId: r.resource_id,
+  remoteId: r.remote_id,
+  status: r.status,
+  pushedState: r.pushed_state,
+  pushedHash: r.pushed_hash,
+});
+
+const toGolden = (r: GoldenRow): ReconcileGolden => ({
+  id: r.id,
+  attributes: r.attributes,
+  version: r.version,
+  lifecycleState: r.lifecycle_state,
+});
