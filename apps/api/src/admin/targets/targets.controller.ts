@@ -16,13 +16,17 @@ import { Scope, type Principal } from '@hub/auth';
 import { CurrentPrincipal, RequireScopes } from '../../auth/auth.decorators';
 import { CapabilityOverridesDto, CreateTargetDto, UpdateTargetDto } from './target.dto';
 import { TargetAdminService } from './target-admin.service';
+import { TargetProvisioningService } from './target-provisioning.service';
 
 @ApiTags('targets')
 @ApiBearerAuth()
 @RequireScopes(Scope.Admin)
 @Controller('admin/v1/targets')
 export class TargetsController {
-  constructor(private readonly service: TargetAdminService) {}
+  constructor(
+    private readonly service: TargetAdminService,
+    private readonly provisioning: TargetProvisioningService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List push targets (secrets never returned, only their names)' })
@@ -112,6 +116,74 @@ export class TargetsController {
     @Req() req: { id?: string },
   ) {
     return this.service.probe(principal, id, req.id);
+  }
+
+  @Post(':id/provision/:resourceId')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Provision on demand: push one resource to this target now and return each step (scope, match, request, response)',
+  })
+  provision(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('resourceId', ParseUUIDPipe) resourceId: string,
+    @Req() req: { id?: string },
+  ) {
+    return this.provisioning.provision(principal, id, resourceId, req.id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send every parked (failed) link of this target back to the queue' })
+  retryAll(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Req() req: { id?: string },
+  ) {
+    return this.provisioning.retry(principal, id, undefined, req.id);
+  }
+
+  @Post(':id/links/:resourceId/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send one parked (failed) link back to the queue' })
+  retryOne(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('resourceId', ParseUUIDPipe) resourceId: string,
+    @Req() req: { id?: string },
+  ) {
+    return this.provisioning.retry(principal, id, resourceId, req.id);
+  }
+
+  @Post(':id/held/confirm')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Let the deprovisioning pushes held by the deletion threshold go out' })
+  confirmHeld(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Req() req: { id?: string },
+  ) {
+    return this.provisioning.confirmHeld(principal, id, req.id);
+  }
+
+  @Post(':id/held/discard')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Drop the held deprovisioning pushes (the accounts stay at the target)' })
+  discardHeld(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Req() req: { id?: string },
+  ) {
+    return this.provisioning.discardHeld(principal, id, req.id);
+  }
+
+  @Get(':id/status')
+  @ApiOperation({
+    summary: 'Counts (linked, pending, failed, held), state and reason, recent errors, queue depth',
+  })
+  status(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
+    return this.provisioning.status(principal, id);
   }
 
   @Delete(':id')
