@@ -2,6 +2,7 @@ import { ConnectorError } from '@hub/connectors';
 import {
   assessDeletions,
   resolveMembers,
+  retryDelay,
   runError,
   scheduledMode,
   syncSettings,
@@ -66,11 +67,15 @@ describe('sync settings', () => {
       deletionThreshold: 0.2,
       deletionMinimum: 10,
       fullSyncIntervalMs: 24 * 3_600_000,
+      unreachableRetries: 3,
+      retryDelayMs: 10_000,
     });
     expect(syncSettings({ deletionThreshold: 0.5, deletionMinimum: 0, fullSyncIntervalHours: 1 })).toEqual({
       deletionThreshold: 0.5,
       deletionMinimum: 0,
       fullSyncIntervalMs: 3_600_000,
+      unreachableRetries: 3,
+      retryDelayMs: 10_000,
     });
   });
 
@@ -80,9 +85,27 @@ describe('sync settings', () => {
     [{ deletionThreshold: '0.2' }, 'config.deletionThreshold'],
     [{ deletionMinimum: 2.5 }, 'config.deletionMinimum'],
     [{ fullSyncIntervalHours: 0 }, 'config.fullSyncIntervalHours'],
+    [{ unreachableRetries: -1 }, 'config.unreachableRetries'],
+    [{ unreachableRetries: 11 }, 'config.unreachableRetries'],
+    [{ retryDelayMs: 1.5 }, 'config.retryDelayMs'],
   ])('refuses %j naming the field', (config, field) => {
     expect(() => syncSettings(config)).toThrow(SyncSettingsError);
     expect(() => syncSettings(config)).toThrow(field);
+  });
+});
+
+describe('retrying an unreachable source within the job', () => {
+  const settings = { unreachableRetries: 3, retryDelayMs: 1000 };
+  const unreachable = new ConnectorError('unreachable', 'ldap://127.0.0.1:1 is unreachable (ECONNREFUSED)');
+
+  it('backs off three times as long each attempt, then gives up', () => {
+    expect([0, 1, 2, 3].map((a) => retryDelay(unreachable, a, settings))).toEqual([1000, 3000, 9000, null]);
+  });
+
+  it('never retries a refusal, a TLS or a configuration error', () => {
+    for (const kind of ['auth', 'tls', 'config', 'remote'] as const)
+      expect(retryDelay(new ConnectorError(kind, 'no'), 0, settings)).toBeNull();
+    expect(retryDelay(new Error('database down'), 0, settings)).toBeNull();
   });
 });
 

@@ -13,10 +13,18 @@ export const DEFAULT_DELETION_MINIMUM = 10;
 /** Scheduled runs are delta pulls, with a full pull (deletions) at least this often. */
 export const DEFAULT_FULL_SYNC_INTERVAL_HOURS = 24;
 
+/** A run whose source is unreachable tries again this many times within its job… */
+export const DEFAULT_UNREACHABLE_RETRIES = 3;
+/** …after this long, then three times as long each time (10 s, 30 s, 90 s). */
+export const DEFAULT_RETRY_DELAY_MS = 10_000;
+
 export interface SyncSettings {
   deletionThreshold: number;
   deletionMinimum: number;
   fullSyncIntervalMs: number;
+  /** Attempts after the first when the source is unreachable (transient), and the first delay. */
+  unreachableRetries: number;
+  retryDelayMs: number;
 }
 
 /** Thrown for a source configuration whose sync settings are unusable (names the field). */
@@ -43,7 +51,35 @@ export function syncSettings(config: Readonly<Record<string, unknown>>): SyncSet
   const hours = config['fullSyncIntervalHours'] ?? DEFAULT_FULL_SYNC_INTERVAL_HOURS;
   if (typeof hours !== 'number' || !(hours > 0))
     throw new SyncSettingsError('config.fullSyncIntervalHours', 'must be a positive number');
-  return { deletionThreshold: threshold, deletionMinimum: minimum, fullSyncIntervalMs: hours * 3_600_000 };
+  const retries = config['unreachableRetries'] ?? DEFAULT_UNREACHABLE_RETRIES;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > 10)
+    throw new SyncSettingsError('config.unreachableRetries', 'must be an integer from 0 to 10');
+  const delay = config['retryDelayMs'] ?? DEFAULT_RETRY_DELAY_MS;
+  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 600_000)
+    throw new SyncSettingsError('config.retryDelayMs', 'must be an integer from 0 to 600000');
+  return {
+    deletionThreshold: threshold,
+    deletionMinimum: minimum,
+    fullSyncIntervalMs: hours * 3_600_000,
+    unreachableRetries: retries,
+    retryDelayMs: delay,
+  };
+}
+
+/**
+ * Whether a failed attempt is tried again within the job, and after how long: only a source
+ * that did not answer (`unreachable`: refused, reset, timed out — a directory restarting, a
+ * network blip), never a refusal or a configuration error, which would fail the same way again.
+ */
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  settings: Pick<SyncSettings, 'unreachableRetries' | 'retryDelayMs'>,
+): number | null {
+  const e = error as { name?: string; kind?: string; retryable?: boolean };
+  if (e?.name !== 'ConnectorError' || e.kind !== 'unreachable' || e.retryable === false) return null;
+  if (attempt >= settings.unreachableRetries) return null;
+  return settings.retryDelayMs * 3 ** attempt;
 }
 
 export interface TypeDeletions {

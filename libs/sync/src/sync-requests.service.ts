@@ -17,7 +17,8 @@ import { schedulerIdOf } from './sync-schedule';
 /** Why a sync request was refused; the admin API turns these into 404/409/400. */
 export class SyncRequestError extends Error {
   constructor(
-    readonly reason: 'source_not_found' | 'run_not_found' | 'not_syncable' | 'disabled' | 'not_awaiting',
+    readonly reason:
+      'source_not_found' | 'run_not_found' | 'not_syncable' | 'disabled' | 'enabled' | 'not_awaiting',
     message: string,
   ) {
     super(message);
@@ -49,7 +50,11 @@ export class SyncRequests {
     private readonly audit: AuditRepository,
   ) {}
 
-  /** Opens a run and enqueues it. A run already open is a SyncRunOpenError naming it. */
+  /**
+   * Opens a run and enqueues it. A run already open is a SyncRunOpenError naming it. A
+   * `withdraw` run (any kind of source, inbound SCIM included) needs the source disabled first,
+   * so nothing asserts again what it withdraws.
+   */
   async request(
     tenantId: TenantId,
     sourceId: string,
@@ -58,12 +63,20 @@ export class SyncRequests {
   ): Promise<SyncRunRecord> {
     const source = await this.sources.get(tenantId, sourceId);
     if (!source) throw new SyncRequestError('source_not_found', `source ${sourceId} does not exist`);
-    if (!(CONNECTOR_KINDS as readonly string[]).includes(source.kind))
-      throw new SyncRequestError(
-        'not_syncable',
-        `a source of kind ${source.kind} writes to the hub itself: there is nothing to pull`,
-      );
-    if (!source.enabled) throw new SyncRequestError('disabled', `source ${source.name} is disabled`);
+    if (options.mode === 'withdraw') {
+      if (source.enabled)
+        throw new SyncRequestError(
+          'enabled',
+          `source ${source.name} is enabled: disable it before withdrawing its contributions`,
+        );
+    } else {
+      if (!(CONNECTOR_KINDS as readonly string[]).includes(source.kind))
+        throw new SyncRequestError(
+          'not_syncable',
+          `a source of kind ${source.kind} writes to the hub itself: there is nothing to pull`,
+        );
+      if (!source.enabled) throw new SyncRequestError('disabled', `source ${source.name} is disabled`);
+    }
     const mode = options.mode ?? (source.cursor ? 'delta' : 'full');
     const run = await this.runs.open(tenantId, sourceId, { mode, trigger: options.trigger });
     await this.audit.append(tenantId, {

@@ -15,6 +15,7 @@ import {
 } from '@hub/connectors';
 import {
   AuditRepository,
+  END_OF_TIME,
   EngineStore,
   SyncRunRepository,
   SyncSourceRepository,
@@ -28,7 +29,15 @@ import {
 import type { ResourceTypeSchemas } from '@hub/scim';
 import { SecretBox } from '@hub/secrets';
 import { recordToDraft } from './record-draft';
-import { assessDeletions, resolveMembers, runError, syncSettings, type TypeDeletions } from './sync-policy';
+import {
+  assessDeletions,
+  resolveMembers,
+  retryDelay,
+  runError,
+  syncSettings,
+  type SyncSettings,
+  type TypeDeletions,
+} from './sync-policy';
 import { SyncWithdrawals } from './sync-withdrawals.service';
 
 /** Held keys stored on the run, per resource type, at most (the count is always exact). */
@@ -51,7 +60,7 @@ interface RunState {
   schemas: Map<string, ResourceTypeSchemas>;
   /** Types whose records hold members (group_members): the per-record engine path. */
   perRecord: Set<string>;
-  mode: 'full' | 'delta' | null;
+  mode: 'full' | 'delta' | 'withdraw' | null;
   /** Every batch was `full` and the pull ended: silence is deletion. */
   fullPull: boolean;
   seenByType: Map<string, number>;
@@ -92,77 +101,130 @@ export class SyncRunner {
     if (!run || !(run.status === 'queued' || (run.status === 'running' && !run.heldDeletions))) return run;
     const source = await this.sources.get(tenantId, run.sourceId);
     if (!source) return run; // deleted meanwhile: its runs went with it
-    const started = await this.runs.start(tenantId, runId);
-    if (!started) return this.runs.get(tenantId, runId);
-    const state: RunState = {
-      run,
-      source,
-      ctx: { tenantId, sourceId: source.id, actor: { type: 'system', id: `sync:${runId}` }, channel: 'sync' },
-      startedAt: started.startedAt,
-      schemas: new Map(),
-      perRecord: new Set(),
-      mode: null,
-      fullPull: false,
-      seenByType: new Map(),
-      deltaDeletions: new Set(),
-      pendingGroups: new Map(),
-      cursor: undefined,
-      totals: {
-        pages: 0,
-        seen: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        deleted: 0,
-        failed: 0,
-        parked: 0,
-        unresolvedMembers: 0,
-      },
-    };
-    let connector: SourceConnector | undefined;
-    try {
-      if (!source.enabled) throw new SyncStop('config: the source is disabled');
-      const settings = syncSettings(source.config);
-      connector = await this.connect(state);
-      const pull =
-        run.mode === 'delta' && source.cursor
-          ? connector.deltaPull(source.cursor as unknown as SourceCursor)
-          : connector.fullPull();
-      let allFull = true;
-      for await (const batch of pull) {
-        if (state.mode === null) {
-          state.mode = batch.mode;
-          if (batch.mode !== run.mode) await this.runs.setMode(tenantId, runId, batch.mode);
+    let settings: SyncSettings | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const started = await this.runs.start(tenantId, runId);
+      if (!started) return this.runs.get(tenantId, runId);
+      const state = newState(run, source, started.startedAt);
+      let connector: SourceConnector | undefined;
+      try {
+        settings = syncSettings(source.config);
+        if (run.mode === 'withdraw') return await this.withdrawAll(state);
+        if (!source.enabled) throw new SyncStop('config: the source is disabled');
+        connector = await this.connect(state);
+        await this.pull(state, connector);
+        return await this.complete(state, settings);
+      } catch (error) {
+        // A source that did not answer is tried again within the job, from the start (records
+        // are whole views; the liveness marks of the failed attempt stay valid).
+        const delay = settings ? retryDelay(error, attempt, settings) : null;
+        if (delay !== null) {
+          this.logger.warn(
+            { tenantId, runId, attempt: attempt + 1, delay, err: runError(error) },
+            'sync run retrying',
+          );
+          await this.auditRun(state, 'sync.run.retrying', {
+            attempt: attempt + 1,
+            delayMs: delay,
+            error: runError(error),
+          });
+          await connector?.close().catch(() => undefined);
+          connector = undefined;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
         }
-        if (batch.mode !== 'full') allFull = false;
-        await this.applyBatch(state, batch);
-      }
-      state.fullPull = allFull && state.mode !== null;
-      if (state.mode === null) state.fullPull = run.mode === 'full' || !source.cursor;
-      await this.retryPendingGroups(state);
-      const held = await this.deletions(state, settings);
-      const nextCursor = state.cursor ? { ...state.cursor } : null;
-      if (held) {
-        await this.runs.hold(tenantId, runId, held, nextCursor);
-        await this.auditRun(state, 'sync.run.held', {
-          held: { count: held.count, share: held.share, threshold: held.threshold, byType: held.byType },
-        });
-        this.logger.warn({ tenantId, runId, count: held.count, share: held.share }, 'sync run held');
+        const message = error instanceof SyncStop ? error.message : runError(error);
+        const tried = attempt > 0 ? ` (after ${attempt + 1} attempts)` : '';
+        await this.runs.finish(tenantId, runId, 'failed', `${message}${tried}`);
+        await this.auditRun(state, 'sync.run.failed', { error: message, attempts: attempt + 1 });
+        this.logger.warn({ tenantId, runId, err: message }, 'sync run failed');
         return this.runs.get(tenantId, runId);
+      } finally {
+        await connector?.close().catch(() => undefined);
       }
-      if (nextCursor) await this.sources.saveCursor(tenantId, source.id, nextCursor);
-      await this.runs.finish(tenantId, runId, 'done', undefined, nextCursor);
-      await this.auditRun(state, 'sync.run.done');
-      this.logger.log({ tenantId, runId, ...state.totals }, 'sync run done');
-    } catch (error) {
-      const message = error instanceof SyncStop ? error.message : runError(error);
-      await this.runs.finish(tenantId, runId, 'failed', message);
-      await this.auditRun(state, 'sync.run.failed', { error: message });
-      this.logger.warn({ tenantId, runId, err: message }, 'sync run failed');
-    } finally {
-      await connector?.close().catch(() => undefined);
     }
-    return this.runs.get(tenantId, runId);
+  }
+
+  /** The pull: every batch through the engine, then groups met before their members once more. */
+  private async pull(state: RunState, connector: SourceConnector): Promise<void> {
+    const { run, source } = state;
+    const { tenantId } = state.ctx;
+    const pull =
+      run.mode === 'delta' && source.cursor
+        ? connector.deltaPull(source.cursor as unknown as SourceCursor)
+        : connector.fullPull();
+    let allFull = true;
+    for await (const batch of pull) {
+      if (state.mode === null) {
+        state.mode = batch.mode;
+        if (batch.mode !== run.mode) await this.runs.setMode(tenantId, run.id, batch.mode);
+      }
+      if (batch.mode !== 'full') allFull = false;
+      await this.applyBatch(state, batch);
+    }
+    state.fullPull = allFull && state.mode !== null;
+    if (state.mode === null) state.fullPull = run.mode === 'full' || !source.cursor;
+    await this.retryPendingGroups(state);
+  }
+
+  /** After the pull: deletions (or the hold), then the cursor and the run's end. */
+  private async complete(state: RunState, settings: SyncSettings): Promise<SyncRunRecord | null> {
+    const { run, source } = state;
+    const { tenantId } = state.ctx;
+    const held = await this.deletions(state, settings);
+    const nextCursor = state.cursor ? { ...state.cursor } : null;
+    if (held) {
+      await this.runs.hold(tenantId, run.id, held, nextCursor);
+      await this.auditRun(state, 'sync.run.held', {
+        held: { count: held.count, share: held.share, threshold: held.threshold, byType: held.byType },
+      });
+      this.logger.warn({ tenantId, runId: run.id, count: held.count, share: held.share }, 'sync run held');
+      return this.runs.get(tenantId, run.id);
+    }
+    if (nextCursor) await this.sources.saveCursor(tenantId, source.id, nextCursor);
+    await this.runs.finish(tenantId, run.id, 'done', undefined, nextCursor);
+    await this.auditRun(state, 'sync.run.done');
+    this.logger.log({ tenantId, runId: run.id, ...state.totals }, 'sync run done');
+    return this.runs.get(tenantId, run.id);
+  }
+
+  /**
+   * A `withdraw` run (the step before deleting a source): nothing is pulled; every live
+   * contribution of the source is listed and the run always waits for an admin, who sees how
+   * many records of each type it feeds before anything is withdrawn. Nothing to withdraw: done.
+   */
+  private async withdrawAll(state: RunState): Promise<SyncRunRecord | null> {
+    const { tenantId, sourceId } = state.ctx;
+    const live = await this.sources.contributing(tenantId, sourceId);
+    const count = Object.values(live).reduce((n, c) => n + c, 0);
+    if (count === 0) {
+      await this.runs.finish(tenantId, state.run.id, 'done');
+      await this.auditRun(state, 'sync.run.done');
+      return this.runs.get(tenantId, state.run.id);
+    }
+    const keys: Record<string, string[]> = {};
+    for (const type of Object.keys(live))
+      keys[type] = await this.sources.unseenKeys(
+        tenantId,
+        sourceId,
+        type,
+        END_OF_TIME,
+        null,
+        HELD_KEYS_LIMIT,
+      );
+    const held: HeldDeletions = {
+      count,
+      share: 1,
+      threshold: 0,
+      reasons: Object.entries(live).map(
+        ([type, n]) => `${type}: withdrawing all ${n} contributions of the source was requested`,
+      ),
+      byType: Object.fromEntries(Object.entries(live).map(([t, n]) => [t, { live: n, count: n }])),
+      keys,
+    };
+    await this.runs.hold(tenantId, state.run.id, held, null);
+    await this.auditRun(state, 'sync.run.held', { held: { count, byType: held.byType } });
+    return this.runs.get(tenantId, state.run.id);
   }
 
   /**
@@ -180,14 +242,39 @@ export class SyncRunner {
       channel: 'sync',
     };
     let deleted = 0;
-    for (const [type, keys] of Object.entries(run.heldDeletions.keys)) {
-      for (let i = 0; i < keys.length; i += DELETION_PAGE) {
-        const n = await this.withdrawals.withdraw(ctx, type, keys.slice(i, i + DELETION_PAGE));
-        deleted += n;
-        await this.runs.progress(tenantId, runId, { deleted: n });
+    const apply = async (type: string, keys: readonly string[]) => {
+      const n = await this.withdrawals.withdraw(ctx, type, keys);
+      deleted += n;
+      await this.runs.progress(tenantId, runId, { deleted: n });
+    };
+    if (run.mode === 'withdraw') {
+      // Everything the source still feeds now (the held keys are only a sample past 100 000).
+      for (const type of Object.keys(await this.sources.contributing(tenantId, run.sourceId))) {
+        let after: string | null = null;
+        for (;;) {
+          const page = await this.sources.unseenKeys(
+            tenantId,
+            run.sourceId,
+            type,
+            END_OF_TIME,
+            after,
+            DELETION_PAGE,
+          );
+          if (page.length === 0) break;
+          await apply(type, page);
+          after = page[page.length - 1]!;
+        }
       }
+      // Re-enabled later, the source starts with a full pull: a delta would not bring back
+      // the people it had before.
+      await this.sources.saveCursor(tenantId, run.sourceId, null);
+    } else {
+      for (const [type, keys] of Object.entries(run.heldDeletions.keys)) {
+        for (let i = 0; i < keys.length; i += DELETION_PAGE)
+          await apply(type, keys.slice(i, i + DELETION_PAGE));
+      }
+      if (run.nextCursor) await this.sources.saveCursor(tenantId, run.sourceId, run.nextCursor);
     }
-    if (run.nextCursor) await this.sources.saveCursor(tenantId, run.sourceId, run.nextCursor);
     await this.runs.finish(tenantId, runId, 'done');
     await this.audit.append(tenantId, {
       actorType: 'system',
@@ -404,10 +491,7 @@ export class SyncRunner {
   }
 
   /** Deletions of the run: applied, or returned as held when the safeguard trips. */
-  private async deletions(
-    state: RunState,
-    settings: ReturnType<typeof syncSettings>,
-  ): Promise<HeldDeletions | null> {
+  private async deletions(state: RunState, settings: SyncSettings): Promise<HeldDeletions | null> {
     const { tenantId, sourceId } = state.ctx;
     const live = await this.sources.liveCounts(tenantId, sourceId);
     const byType: Record<string, TypeDeletions> = {};
@@ -499,6 +583,39 @@ export class SyncRunner {
       })
       .catch((error: Error) => this.logger.error({ err: error.message }, 'sync run audit failed'));
   }
+}
+
+function newState(run: SyncRunRecord, source: SyncSource, startedAt: Date): RunState {
+  return {
+    run,
+    source,
+    ctx: {
+      tenantId: source.tenantId,
+      sourceId: source.id,
+      actor: { type: 'system', id: `sync:${run.id}` },
+      channel: 'sync',
+    },
+    startedAt,
+    schemas: new Map(),
+    perRecord: new Set(),
+    mode: run.mode === 'withdraw' ? 'withdraw' : null,
+    fullPull: false,
+    seenByType: new Map(),
+    deltaDeletions: new Set(),
+    pendingGroups: new Map(),
+    cursor: undefined,
+    totals: {
+      pages: 0,
+      seen: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      failed: 0,
+      parked: 0,
+      unresolvedMembers: 0,
+    },
+  };
 }
 
 /** A run that cannot start for a reason an admin should read as is. */

@@ -162,10 +162,29 @@ export class SourceAdminService {
     }
   }
 
+  /**
+   * Deletes a source that no longer feeds any golden record. One that still does is a 409: its
+   * contributions would vanish with it (cascade) without the records they fed being resolved
+   * again, leaving its values — and people it alone provisioned — in place. The admin disables it
+   * and runs a `withdraw` run, confirms it, then deletes (ADR 0503).
+   */
   async delete(principal: Principal, id: string, requestId?: string): Promise<void> {
     const tenantId = asTenantId(principal.tenantId);
-    if (!(await this.sources.delete(tenantId, id)))
-      throw new NotFoundException(`source ${id} does not exist`);
+    const outcome = await this.syncSources.deleteUnlessContributing(tenantId, id);
+    if (!outcome.deleted) {
+      if (!outcome.found) throw new NotFoundException(`source ${id} does not exist`);
+      const total = Object.values(outcome.contributing).reduce((n, c) => n + c, 0);
+      const byType = Object.entries(outcome.contributing)
+        .map(([type, n]) => `${n} ${type}`)
+        .join(', ');
+      throw new ConflictException({
+        code: 'source_has_contributions',
+        message:
+          `source ${id} still contributes to ${total} records (${byType}). Disable it, start a withdraw run ` +
+          `(POST /admin/v1/sources/${id}/runs {"mode":"withdraw"}), confirm it, then delete the source.`,
+        details: { contributing: outcome.contributing },
+      });
+    }
     await this.sync.removeScheduler(id);
     await this.audit.append(tenantId, {
       actorType: 'api_client',

@@ -59,7 +59,10 @@ export interface LdapConnectorConfig {
    * Default 5 minutes.
    */
   readonly deltaOverlapMs?: number;
-  /** Entries kept in the DN → key cache used to resolve members. Default 200 000. */
+  /**
+   * Entries kept in the DN → key cache used to resolve members (least recently used out).
+   * Members not in it are looked up on the server. Default 20 000 (about 4 MB).
+   */
   readonly memberCacheSize?: number;
   /** Keep the unmapped entry on each record (debugging). */
   readonly keepRaw?: boolean;

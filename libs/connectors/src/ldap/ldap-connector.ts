@@ -38,9 +38,14 @@ import {
   greaterOrEqualFilter,
   toGeneralizedTime,
 } from './ldap-filter';
+import { DnKeyCache } from './dn-key-cache';
 import { formatGuid, normaliseDn } from './ldap-values';
 
 const CURSOR_KIND = 'ldap';
+/** DN → key entries kept for member resolution (about 200 bytes each): memory flat in the directory. */
+export const DEFAULT_MEMBER_CACHE_SIZE = 20_000;
+/** Member lookups in flight at once on the pull's connection (LDAP multiplexes by message id). */
+const LOOKUP_CONCURRENCY = 32;
 const DEFAULT_BINARY: Readonly<Record<string, LdapBinaryEncoding>> = {
   objectGUID: 'guid',
   objectSid: 'hex',
@@ -60,13 +65,13 @@ interface ObjectPlan {
 interface PullState {
   readonly client: Client;
   mode: 'full' | 'delta';
-  /** Normalised DN → source key, for resolving members without a lookup. */
-  readonly keys: Map<string, string>;
+  /** Normalised DN → source key, for resolving members without a lookup (bounded, LRU). */
+  readonly keys: DnKeyCache;
 }
 
 /**
  * LDAP source on ldapts: simple bind over LDAP, LDAPS or StartTLS; RFC 2696 paged search over
- * each base DN, yielding one batch per page, so memory holds one page plus a DN → key cache.
+ * each base DN, yielding one batch per page, so memory holds one page plus a bounded DN → key cache.
  *
  * Deltas: OpenLDAP by `modifyTimestamp>=`, Active Directory by `uSNChanged>=`. Plain LDAP keeps
  * no tombstones, so deltas never report deletions; deletions come from full pulls
@@ -183,7 +188,11 @@ export class LdapConnector implements SourceConnector {
   private async *pull(cursor: SourceCursor | undefined): AsyncGenerator<SourceBatch> {
     const startedAt = this.now();
     const client = await this.connect();
-    const state: PullState = { client, mode: cursor ? 'delta' : 'full', keys: new Map() };
+    const state: PullState = {
+      client,
+      mode: cursor ? 'delta' : 'full',
+      keys: new DnKeyCache(Math.max(0, this.config.memberCacheSize ?? DEFAULT_MEMBER_CACHE_SIZE)),
+    };
     try {
       let next: SourceCursor;
       let since: string | undefined;
@@ -247,10 +256,7 @@ export class LdapConnector implements SourceConnector {
   ): Promise<SourceRecord | undefined> {
     const values = this.readEntry(entry);
     const key = this.keyOf(entry.dn, values);
-    if (this.resolvesMemberDns) {
-      state.keys.set(normaliseDn(entry.dn), key);
-      this.trimCache(state.keys);
-    }
+    if (this.resolvesMemberDns) state.keys.set(normaliseDn(entry.dn), key);
     const view: SourceView = {
       field: (name) => (name.toLowerCase() === 'dn' ? entry.dn : values.get(name.toLowerCase())),
     };
@@ -318,9 +324,11 @@ export class LdapConnector implements SourceConnector {
         else missing.push(plain);
       }
     }
-    // Members not seen in this pull (other subtrees, or a delta): look them up, a few at a time.
-    for (let i = 0; i < missing.length; i += 16) {
-      const found = await Promise.all(missing.slice(i, i + 16).map((dn) => this.lookupKey(state, dn)));
+    // Members not in the cache (other subtrees, a delta, or read long before): look them up.
+    for (let i = 0; i < missing.length; i += LOOKUP_CONCURRENCY) {
+      const found = await Promise.all(
+        missing.slice(i, i + LOOKUP_CONCURRENCY).map((dn) => this.lookupKey(state, dn)),
+      );
       for (const key of found) if (key) keys.push(key);
     }
     return keys;
@@ -526,17 +534,6 @@ export class LdapConnector implements SourceConnector {
         cause: e,
       },
     );
-  }
-
-  private trimCache(keys: Map<string, string>): void {
-    const max = this.config.memberCacheSize ?? 200_000;
-    if (keys.size <= max) return;
-    // Maps iterate in insertion order: drop the oldest tenth.
-    let drop = Math.ceil(max / 10);
-    for (const k of keys.keys()) {
-      keys.delete(k);
-      if (--drop <= 0) break;
-    }
   }
 }
 

@@ -3,7 +3,12 @@ import { PrismaService } from '../prisma.service';
 import type { TenantId } from '../tenant-id';
 
 export type SyncRunStatus = 'queued' | 'running' | 'awaiting_confirmation' | 'done' | 'failed' | 'discarded';
-export type SyncRunMode = 'full' | 'delta';
+/**
+ * `full` and `delta` pull the source; `withdraw` pulls nothing and withdraws every live
+ * contribution of the source through the engine (always held for an admin to confirm), the step
+ * before the source can be deleted.
+ */
+export type SyncRunMode = 'full' | 'delta' | 'withdraw';
 export type SyncRunTrigger = 'schedule' | 'manual' | 'confirm';
 
 /** One failing record: its key and why (bounded sample on the run). */

@@ -36,6 +36,9 @@ interface Row {
   cursor: Record<string, unknown> | null;
 }
 
+/** Later than any write: "unseen since" this is every live contribution. */
+export const END_OF_TIME = new Date('9999-12-31T00:00:00Z');
+
 const NOT_SUSPENDED = `NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = contributions.resource_id AND r.lifecycle_state = 'suspended')`;
 
 /**
@@ -164,6 +167,34 @@ export class SyncSourceRepository {
       runStartedAt,
     );
     return Object.fromEntries(rows.map((r) => [r.resource_type, r.n]));
+  }
+
+  /**
+   * Live contributions per resource type that still feed a golden record the source's deletion
+   * would leave unresolved: all live ones but those on records already suspended (the engine's
+   * sweep deletes those when their grace period ends, whatever their contributions).
+   */
+  async contributing(tenantId: TenantId, sourceId: string): Promise<Record<string, number>> {
+    return this.unseenCounts(tenantId, sourceId, END_OF_TIME);
+  }
+
+  /**
+   * Deletes the source only when it feeds no golden record any more (`contributing` is empty);
+   * otherwise returns what it still feeds, per resource type. The check is in the DELETE itself.
+   */
+  async deleteUnlessContributing(
+    tenantId: TenantId,
+    sourceId: string,
+  ): Promise<{ deleted: true } | { deleted: false; found: boolean; contributing: Record<string, number> }> {
+    const n = await this.prisma.$executeRawUnsafe(
+      `DELETE FROM sources WHERE tenant_id = $1::uuid AND id = $2::uuid
+         AND NOT EXISTS (SELECT 1 FROM contributions WHERE source_id = $2::uuid AND deleted_at IS NULL AND ${NOT_SUSPENDED})`,
+      tenantId,
+      sourceId,
+    );
+    if (n > 0) return { deleted: true };
+    const found = (await this.get(tenantId, sourceId)) !== null;
+    return { deleted: false, found, contributing: found ? await this.contributing(tenantId, sourceId) : {} };
   }
 
   /** A page of unseen live keys of one type, in key order after `after`. */

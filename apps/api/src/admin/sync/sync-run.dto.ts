@@ -1,11 +1,14 @@
 import { IsIn, IsOptional } from 'class-validator';
 import type { SyncRunRecord } from '@hub/persistence';
 
-/** `POST /admin/v1/sources/:id/runs`: full or delta (default: delta when the source has a cursor). */
+/**
+ * `POST /admin/v1/sources/:id/runs`: full or delta (default: delta when the source has a cursor),
+ * or `withdraw` — every contribution of a disabled source, held for confirmation (before deleting it).
+ */
 export class TriggerRunDto {
   @IsOptional()
-  @IsIn(['full', 'delta'])
-  mode?: 'full' | 'delta';
+  @IsIn(['full', 'delta', 'withdraw'])
+  mode?: 'full' | 'delta' | 'withdraw';
 }
 
 /** Held keys shown per resource type on one run (the count is always exact). */

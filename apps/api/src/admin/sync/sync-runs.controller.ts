@@ -124,6 +124,8 @@ function httpError(error: unknown): never {
         throw new BadRequestException({ code: 'not_syncable', message: error.message });
       case 'disabled':
         throw new ConflictException({ code: 'source_disabled', message: error.message });
+      case 'enabled':
+        throw new ConflictException({ code: 'source_enabled', message: error.message });
       case 'not_awaiting':
         throw new ConflictException({ code: 'run_not_awaiting_confirmation', message: error.message });
     }
