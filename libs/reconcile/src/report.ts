@@ -38,7 +38,8 @@ export class ReportPage {
 
   constructor(private readonly sampled: Map<string, number> = new Map()) {}
 
-  count(cls: ReconcileClass, n = 1): void {
+  /** A class, or another tally of the run (`seen`, `owned_changed`). */
+  count(cls: ReconcileClass | 'seen' | 'owned_changed' | 'invalid', n = 1): void {
     this.delta.counts[cls] = (this.delta.counts[cls] ?? 0) + n;
   }
 
@@ -56,7 +57,7 @@ export class ReportPage {
     return kept;
   }
 
-  action(action: ReconcileAction, outcome: 'ok' | 'failed' | 'skipped' | 'planned'): void {
+  action(action: ReconcileAction | 'absorb', outcome: 'ok' | 'failed' | 'skipped' | 'planned'): void {
     if (action === 'none') return;
     const a = (this.delta.actions[action] ??= { ok: 0, failed: 0, skipped: 0, planned: 0 });
     a[outcome] += 1;

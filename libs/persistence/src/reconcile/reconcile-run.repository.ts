@@ -36,7 +36,7 @@ export interface ReconcileProgress {
   pages?: number;
   counts?: Record<string, number>;
   actions?: Record<string, Record<string, number>>;
-  samples?: ReadonlyArray<Record<string, unknown>>;
+  samples?: ReadonlyArray<object>;
 }
 
 /** A run was requested while one of the same subject and resource type is queued or running. */

@@ -45,7 +45,10 @@ const INACTIVE = `('deprovisioned', 'out_of_scope')`;
 export class ReconcileStoreRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async linksByRemoteIds(targetId: string, remoteIds: readonly string[]): Promise<Map<string, ReconcileLink>> {
+  async linksByRemoteIds(
+    targetId: string,
+    remoteIds: readonly string[],
+  ): Promise<Map<string, ReconcileLink>> {
     if (!remoteIds.length) return new Map();
     const rows = await this.prisma.rawQuery<LinkRow>(
       `SELECT resource_id, remote_id, status, pushed_state, pushed_hash FROM target_links
@@ -116,13 +119,16 @@ export class ReconcileStoreRepository {
     resourceType: string,
     after: string | null,
     limit: number,
+    /** Links pushed after the read started may name objects the read could not see yet. */
+    pushedBefore: Date,
   ): Promise<Array<{ resourceId: string; remoteId: string }>> {
     const rows = await this.prisma.rawQuery<{ resource_id: string; remote_id: string }>(
       `SELECT resource_id, remote_id FROM target_links
        WHERE target_id = $1::uuid AND resource_type = $2 AND remote_id IS NOT NULL AND status NOT IN ${INACTIVE}
          AND ($3::uuid IS NULL OR resource_id > $3::uuid)
+         AND (last_pushed_at IS NULL OR last_pushed_at < $5)
        ORDER BY resource_id LIMIT $4`,
-      [targetId, resourceType, after, limit],
+      [targetId, resourceType, after, limit, pushedBefore],
     );
     return rows.map((r) => ({ resourceId: r.resource_id, remoteId: r.remote_id }));
   }
@@ -146,13 +152,16 @@ export class ReconcileStoreRepository {
     resourceId: string,
     expect: { remoteId: string; pushedHash: string | null },
     state: Record<string, unknown>,
+    /** `synced` makes a deprovisioned link deprovision again (its object came back to life). */
+    status?: 'synced',
   ): Promise<boolean> {
     const rows = await this.prisma.rawQuery(
       `UPDATE target_links SET pushed_state = $5::jsonb, pushed_hash = NULL, pushed_version = NULL,
-         status = CASE WHEN status IN ('failed') THEN 'pending' ELSE status END, attempts = 0, updated_at = now()
+         status = COALESCE($6, CASE WHEN status = 'failed' THEN 'pending' ELSE status END), attempts = 0,
+         updated_at = now()
        WHERE target_id = $1::uuid AND resource_id = $2::uuid AND remote_id = $3
          AND pushed_hash IS NOT DISTINCT FROM $4 RETURNING 1`,
-      [targetId, resourceId, expect.remoteId, expect.pushedHash, JSON.stringify(state)],
+      [targetId, resourceId, expect.remoteId, expect.pushedHash, JSON.stringify(state), status ?? null],
     );
     return rows.length > 0;
   }
@@ -225,7 +234,10 @@ export class ReconcileStoreRepository {
       [tenantId, sourceId, resourceType, keys],
     );
     return new Map(
-      rows.map((r) => [r.source_key, { sourceKey: r.source_key, resourceId: r.resource_id, attributes: r.attributes }]),
+      rows.map((r) => [
+        r.source_key,
+        { sourceKey: r.source_key, resourceId: r.resource_id, attributes: r.attributes },
+      ]),
     );
   }
 
@@ -260,7 +272,9 @@ export class ReconcileStoreRepository {
         : `UPDATE targets SET resource_types = jsonb_set(resource_types, ARRAY[$3, 'reconcile'], $4::jsonb),
              updated_at = now()
            WHERE tenant_id = $1::uuid AND id = $2::uuid AND resource_types ? $3 RETURNING 1`,
-      settings === null ? [tenantId, targetId, resourceType] : [tenantId, targetId, resourceType, JSON.stringify(settings)],
+      settings === null
+        ? [tenantId, targetId, resourceType]
+        : [tenantId, targetId, resourceType, JSON.stringify(settings)],
     );
     return rows.length > 0;
   }

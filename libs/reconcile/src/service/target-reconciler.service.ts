@@ -1,0 +1,484 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  PushGoldenRepository,
+  PushLockRepository,
+  ReconcileRunRepository,
+  ReconcileStoreRepository,
+  type ReconcileGolden,
+  type ReconcileLink,
+  type ReconcileRunRecord,
+  type TenantId,
+} from '@hub/persistence';
+import {
+  PushService,
+  TargetContexts,
+  TargetGate,
+  decideScope,
+  toRepresentation,
+  type TargetContext,
+  type TypeContext,
+} from '@hub/push';
+import type { JsonObject } from '@hub/scim';
+import { HttpRequestError, sleep } from '@hub/scim-client';
+import { classifyLinked, classifyUnlinked, managedPart, matchValue } from '../classify';
+import { getCi } from '../compare';
+import { ownedAgree, extractOwned } from '../owned';
+import {
+  actionFor,
+  parseSettings,
+  type ReconcileAction,
+  type ReconcilePolicy,
+  type TargetClass,
+} from '../policy';
+import { planRead, probeFindings, type ReadPlan } from '../read-plan';
+import { ReportPage, type ReconcileSample } from '../report';
+import { SeenSet } from '../seen-set';
+import { TargetOwnedService, type OwnedContext } from './target-owned.service';
+
+/** Objects asked for per page (the target may serve fewer). */
+export const RECONCILE_PAGE_SIZE = 500;
+/** Links read per query when looking for missing objects. */
+const LINK_PAGE = 2_000;
+
+/** A run that cannot go on, for a reason an admin reads as is. */
+export class ReconcileStop extends Error {}
+
+interface RunContext {
+  readonly tenantId: TenantId;
+  readonly run: ReconcileRunRecord;
+  readonly ctx: TargetContext;
+  readonly type: TypeContext;
+  readonly policy: ReconcilePolicy;
+  readonly owned: OwnedContext | null;
+  readonly sampled: Map<string, number>;
+  readonly startedAt: Date;
+}
+
+/**
+ * Reconciliation of one target and resource type (ADR 0702): pages through the target (every
+ * request through the target's shared rate limit and concurrency), compares each object with the
+ * representation the hub would push, classifies it, and acts per the target's policy through the
+ * push pipeline: remediation marks the link (what the target really holds, under the push's
+ * per-object lock, compare-and-set) and enqueues the push, so a reconciliation never races a push.
+ * Only ids of seen objects stay in memory (8 bytes each); the report grows by bounded samples.
+ */
+@Injectable()
+export class TargetReconciler {
+  private readonly logger = new Logger(TargetReconciler.name);
+
+  constructor(
+    private readonly runs: ReconcileRunRepository,
+    private readonly store: ReconcileStoreRepository,
+    private readonly contexts: TargetContexts,
+    private readonly gate: TargetGate,
+    private readonly locks: PushLockRepository,
+    private readonly golden: PushGoldenRepository,
+    private readonly push: PushService,
+    private readonly ownedAttributes: TargetOwnedService,
+  ) {}
+
+  async run(tenantId: TenantId, run: ReconcileRunRecord): Promise<void> {
+    const ctx = await this.contexts.get(tenantId, run.subjectId, true);
+    if (!ctx) throw new ReconcileStop('the target does not exist');
+    if (!ctx.target.enabled) throw new ReconcileStop('the target is disabled');
+    if (ctx.target.state === 'quarantined')
+      throw new ReconcileStop(`the target is quarantined: ${ctx.target.stateReason ?? ''}`);
+    const type = await ctx.type(run.resourceType);
+    if (!type) throw new ReconcileStop(`the target does not provision ${run.resourceType}`);
+    const raw = ctx.target.resourceTypes[run.resourceType] as { reconcile?: unknown } | undefined;
+    let policy: ReconcilePolicy;
+    try {
+      policy = parseSettings(raw?.reconcile).policy;
+    } catch (error) {
+      throw new ReconcileStop(`reconciliation settings: ${(error as Error).message}`);
+    }
+    const plan = planRead({
+      requested: run.mode,
+      filterSupported: ctx.capabilities.filter,
+      probe: probeFindings(ctx.target.dialect),
+      since:
+        run.mode === 'delta'
+          ? await this.runs.lastDoneStart(tenantId, run.subjectId, run.resourceType)
+          : null,
+    });
+    if (plan.mode !== run.mode || plan.note) await this.runs.setMode(tenantId, run.id, plan.mode, plan.note);
+    const state: RunContext = {
+      tenantId,
+      run,
+      ctx,
+      type,
+      policy,
+      owned: await this.ownedAttributes.owned(tenantId, ctx.target.id, run.resourceType),
+      sampled: new Map(),
+      startedAt: run.startedAt ?? new Date(),
+    };
+    const seen = new SeenSet();
+    await this.read(state, plan, seen);
+    if (plan.mode === 'full') await this.missing(state, seen);
+    this.logger.log(
+      { tenantId, runId: run.id, target: ctx.target.name, seen: seen.count },
+      'reconciliation read done',
+    );
+  }
+
+  /** Pages through the target; each page is classified and acted on before the next is asked for. */
+  private async read(state: RunContext, plan: ReadPlan, seen: SeenSet): Promise<void> {
+    const { ctx, type } = state;
+    const pages = ctx.client.list(type.endpoint, {
+      count: RECONCILE_PAGE_SIZE,
+      pagination: plan.pagination,
+      ...(plan.filter ? { filter: plan.filter } : {}),
+    });
+    for (let n = 1; ; n++) {
+      const next = await this.gated(ctx, () => pages.next()).catch((error: unknown) => {
+        throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
+      });
+      if (next.done) break;
+      const resources = next.value.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
+      for (const r of resources) seen.add(r.id as string);
+      await this.page(state, resources);
+    }
+  }
+
+  private async page(state: RunContext, resources: JsonObject[]): Promise<void> {
+    const { tenantId, ctx, type, run } = state;
+    const report = new ReportPage(state.sampled);
+    report.page();
+    report.count('seen', resources.length);
+    const links = await this.store.linksByRemoteIds(
+      ctx.target.id,
+      resources.map((r) => r.id as string),
+    );
+    const goldens = await this.store.goldenByIds(
+      tenantId,
+      [...links.values()].map((l) => l.resourceId),
+    );
+    const unlinked = resources.filter((r) => !links.has(r.id as string));
+    const matchAttr = type.config.matchAttribute;
+    const matches = await this.store.matchGolden(
+      tenantId,
+      run.resourceType,
+      matchAttr,
+      unlinked.map((r) => matchValue(r, matchAttr)).filter((v): v is string => v !== null),
+    );
+    const matchLinks = await this.store.linksByResourceIds(ctx.target.id, [...matches.values()]);
+    const claimed = new Set<string>();
+
+    for (const remote of resources) {
+      const remoteId = remote.id as string;
+      const link = links.get(remoteId);
+      if (link) {
+        await this.linked(state, report, remote, link, goldens.get(link.resourceId) ?? null);
+        continue;
+      }
+      const value = matchValue(remote, matchAttr);
+      const matchId = value !== null ? matches.get(value.toLowerCase()) : undefined;
+      const other = matchId ? matchLinks.get(matchId) : undefined;
+      const linkedElsewhere =
+        !!matchId && (claimed.has(matchId) || (!!other?.remoteId && other.remoteId !== remoteId));
+      const decided = classifyUnlinked(matchId ? { resourceId: matchId, linkedElsewhere } : null);
+      if (decided.class === 'unlinked_match') claimed.add(matchId!);
+      await this.act(state, report, decided.class, {
+        remote,
+        remoteId,
+        resourceId: decided.class === 'unlinked_match' ? matchId! : null,
+        label: labelOf(remote),
+      });
+    }
+    const delta = report.take();
+    await this.runs.progress(tenantId, run.id, delta);
+  }
+
+  private async linked(
+    state: RunContext,
+    report: ReportPage,
+    remote: JsonObject,
+    link: ReconcileLink,
+    golden: ReconcileGolden | null,
+  ): Promise<void> {
+    const { tenantId, ctx, type, run, owned } = state;
+    let desired: JsonObject | null = null;
+    if (golden && golden.lifecycleState !== 'deleted') {
+      const memberOf =
+        type.scope.groups && run.resourceType !== 'Group'
+          ? await this.golden.groupIdsOf(tenantId, golden.id)
+          : [];
+      const scope = decideScope(
+        type.scope,
+        { id: golden.id, resourceType: run.resourceType, attributes: golden.attributes },
+        memberOf,
+      );
+      if (scope.inScope)
+        desired = (await toRepresentation(golden, type.schemas, type.mapping, ctx.capabilities)).body;
+    }
+    // What the target owns comes back as its contribution (not drift).
+    if (owned && golden && golden.lifecycleState !== 'deleted') {
+      const extracted = extractOwned(remote, owned.units, owned.schemas);
+      if (!ownedAgree(golden.attributes, extracted, owned.units, owned.schemas)) {
+        report.count('owned_changed');
+        if (run.dryRun) report.action('absorb', 'planned');
+        else {
+          const ok = await this.ownedAttributes
+            .absorb(
+              tenantId,
+              ctx.target.id,
+              run.resourceType,
+              golden.id,
+              link.remoteId,
+              remote,
+              owned,
+              golden.attributes,
+            )
+            .then(() => 'ok' as const)
+            .catch((error: Error) => {
+              this.logger.warn(
+                { err: error.message, resourceId: golden.id },
+                'owned attributes not absorbed',
+              );
+              return 'failed' as const;
+            });
+          report.action('absorb', ok);
+        }
+      }
+    }
+    const decided = classifyLinked({
+      remote,
+      link,
+      desired,
+      deprovision: type.config.deprovision,
+      schemas: type.schemas,
+      ...(owned ? { owned: owned.units } : {}),
+    });
+    await this.act(state, report, decided.class, {
+      remote,
+      remoteId: link.remoteId,
+      resourceId: link.resourceId,
+      label: labelOf(remote),
+      link,
+      desired,
+      ...(decided.differences ? { differences: decided.differences } : {}),
+    });
+  }
+
+  /** After a full read: links whose object the read did not see are missing at the target. */
+  private async missing(state: RunContext, seen: SeenSet): Promise<void> {
+    seen.seal();
+    const { tenantId, ctx, run } = state;
+    for (let after: string | null = null; ;) {
+      const links = await this.store.activeLinksPage(
+        ctx.target.id,
+        run.resourceType,
+        after,
+        LINK_PAGE,
+        state.startedAt,
+      );
+      if (!links.length) break;
+      after = links[links.length - 1]!.resourceId;
+      const gone = links.filter((l) => !seen.has(l.remoteId));
+      if (!gone.length) continue;
+      const report = new ReportPage(state.sampled);
+      const goldens = await this.store.goldenByIds(
+        tenantId,
+        gone.map((l) => l.resourceId),
+      );
+      for (const l of gone) {
+        const g = goldens.get(l.resourceId);
+        await this.act(state, report, 'missing', {
+          remote: null,
+          remoteId: l.remoteId,
+          resourceId: l.resourceId,
+          label: g ? labelOf(g.attributes) : null,
+        });
+      }
+      await this.runs.progress(tenantId, run.id, report.take());
+    }
+  }
+
+  /** Counts, samples and (unless dry run) acts on one classified object. */
+  private async act(
+    state: RunContext,
+    report: ReportPage,
+    cls: TargetClass,
+    o: {
+      remote: JsonObject | null;
+      remoteId: string;
+      resourceId: string | null;
+      label: string | null;
+      link?: ReconcileLink;
+      desired?: JsonObject | null;
+      differences?: ReconcileSample['differences'];
+    },
+  ): Promise<void> {
+    report.count(cls);
+    const action = actionFor(cls, state.policy);
+    const sample =
+      cls === 'in_sync'
+        ? undefined
+        : report.sample({
+            class: cls,
+            remoteId: o.remoteId,
+            resourceId: o.resourceId,
+            label: o.label,
+            action,
+            ...(o.differences ? { differences: o.differences } : {}),
+          });
+    if (action === 'none') {
+      if (sample) sample.outcome = 'reported';
+      return;
+    }
+    if (state.run.dryRun) {
+      report.action(action, 'planned');
+      if (sample) sample.outcome = 'planned';
+      return;
+    }
+    let outcome: string;
+    try {
+      outcome = await this.remediate(state, action, o);
+    } catch (error) {
+      outcome = `failed: ${describe(error)}`;
+    }
+    report.action(action, outcome === 'ok' ? 'ok' : outcome.startsWith('failed') ? 'failed' : 'skipped');
+    if (sample) sample.outcome = outcome;
+  }
+
+  /** One remediation; `ok`, or `skipped: why` (a push got there first, the object is busy). */
+  private async remediate(
+    state: RunContext,
+    action: ReconcileAction,
+    o: {
+      remote: JsonObject | null;
+      remoteId: string;
+      resourceId: string | null;
+      link?: ReconcileLink;
+      desired?: JsonObject | null;
+    },
+  ): Promise<string> {
+    const { tenantId, ctx, run } = state;
+    const targetId = ctx.target.id;
+    const lockKey = o.resourceId ?? `orphan:${o.remoteId}`;
+    const outcome = 'skipped: a push of this object is in flight';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const locked = await this.locks.withLock(targetId, lockKey, async () => {
+        switch (action) {
+          case 'push': {
+            const link = o.link!;
+            const state_ = managedPart(o.remote!, o.desired ?? null, link.pushedState as JsonObject | null);
+            const revive = o.desired === null ? ('synced' as const) : undefined;
+            const ok = await this.store.recordRemoteState(
+              targetId,
+              link.resourceId,
+              { remoteId: link.remoteId, pushedHash: link.pushedHash },
+              state_,
+              revive,
+            );
+            if (!ok) return 'skipped: a push recorded a newer state meanwhile';
+            await this.push.enqueue(tenantId, targetId, link.resourceId);
+            return 'ok';
+          }
+          case 'recreate': {
+            if (!(await this.store.forgetRemote(targetId, o.resourceId!, o.remoteId)))
+              return 'skipped: the link changed meanwhile';
+            await this.push.enqueue(tenantId, targetId, o.resourceId!);
+            return 'ok';
+          }
+          case 'adopt': {
+            // The base of the first PATCH: what the target holds of the attributes the hub manages.
+            const record = await this.golden.get(tenantId, o.resourceId!);
+            if (!record) return 'skipped: the record is gone';
+            const desired = await toRepresentation(
+              record,
+              state.type.schemas,
+              state.type.mapping,
+              ctx.capabilities,
+            );
+            const ok = await this.store.adopt(
+              tenantId,
+              targetId,
+              o.resourceId!,
+              run.resourceType,
+              o.remoteId,
+              managedPart(o.remote!, desired.body, null),
+            );
+            if (!ok) return 'skipped: the record was linked meanwhile';
+            await this.push.enqueue(tenantId, targetId, o.resourceId!);
+            return 'ok';
+          }
+          case 'disable': {
+            if (getCi(o.remote, 'active') === false) return 'ok';
+            await this.gated(ctx, () =>
+              ctx.capabilities.patch
+                ? ctx.client.patch(state.type.endpoint, o.remoteId, [
+                    { op: 'replace', path: 'active', value: false },
+                  ])
+                : ctx.client.replace(state.type.endpoint, o.remoteId, {
+                    ...stripServer(o.remote!),
+                    active: false,
+                  }),
+            );
+            return 'ok';
+          }
+          case 'delete':
+            await this.gated(ctx, () =>
+              ctx.client.delete(state.type.endpoint, o.remoteId).catch((e: unknown) => {
+                if (e instanceof HttpRequestError && e.status === 404) return;
+                throw e;
+              }),
+            );
+            return 'ok';
+          default:
+            return 'ok';
+        }
+      });
+      if (locked.locked) return locked.value;
+      await sleep(50 + attempt * 50);
+    }
+    return outcome;
+  }
+
+  /** One request to the target under its shared concurrency slots and rate limit (as pushes are). */
+  private async gated<T>(ctx: TargetContext, fn: () => Promise<T>): Promise<T> {
+    const { target } = ctx;
+    const holder = randomUUID();
+    const deadline = Date.now() + 60_000;
+    while (!(await this.gate.acquire(target.id, target.concurrency, holder))) {
+      if (Date.now() > deadline) throw new ReconcileStop('no free concurrency slot at the target for 60 s');
+      await sleep(25);
+    }
+    try {
+      for (;;) {
+        const r = await this.gate.reserve(target.id, target.rateLimit, 10_000);
+        if (r.reserved) {
+          if (r.waitMs > 0) await sleep(r.waitMs);
+          break;
+        }
+        await sleep(Math.min(r.waitMs, 1_000));
+      }
+      try {
+        return await fn();
+      } catch (error) {
+        if (error instanceof HttpRequestError && (error.status === 429 || error.status === 503))
+          await this.gate.pause(target.id, error.retryAfterMs ?? 1_000);
+        throw error;
+      }
+    } finally {
+      await this.gate.release(target.id, holder).catch(() => undefined);
+    }
+  }
+}
+
+function stripServer(o: JsonObject): JsonObject {
+  const { id: _id, meta: _meta, ...rest } = o;
+  return rest;
+}
+
+function labelOf(o: Record<string, unknown>): string | null {
+  const v = getCi(o, 'userName') ?? getCi(o, 'displayName');
+  return typeof v === 'string' ? v.slice(0, 200) : null;
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof ReconcileStop) return error.message;
+  const e = error as { message?: string };
+  return String(e?.message ?? error).slice(0, 500);
+}
