@@ -49,6 +49,28 @@ export interface RecordedRequest {
   query: Record<string, string>;
   body: unknown;
   status: number;
+  /** When the request arrived (ms since the epoch): rate assertions count these. */
+  at: number;
+}
+
+/**
+ * Random faults, drawn per request from a seeded generator (so a failing run can be replayed):
+ * 500s, 429 with Retry-After, slow answers, answers lost after the work was done (the socket is
+ * reset: the client cannot know whether it happened), and hangs long enough for a client timeout.
+ */
+export interface ChaosOptions {
+  seed?: number;
+  errorRate?: number;
+  throttleRate?: number;
+  /** Retry-After on injected 429s, seconds. Default 1. */
+  retryAfterSeconds?: number;
+  slowRate?: number;
+  slowMs?: number;
+  /** The request is carried out, then the connection reset without an answer. */
+  dropRate?: number;
+  /** The request is carried out, then nothing is sent for `hangMs`, then the connection reset. */
+  hangRate?: number;
+  hangMs?: number;
 }
 
 export interface InjectedFault {
@@ -72,6 +94,10 @@ export interface ScimTestServer {
   /** At most `requests` per `windowMs`; the rest get 429 with Retry-After (seconds, rounded up). */
   setRateLimit(limit: { requests: number; windowMs: number } | undefined): void;
   setOptions(options: Partial<ScimTestServerOptions>): void;
+  /** Random faults from now on (undefined: none). */
+  setChaos(chaos: ChaosOptions | undefined): void;
+  /** Total outage: every connection is reset at once, nothing is carried out. */
+  setOutage(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +124,9 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   let windowCount = 0;
   let version = 0;
   let baseUrl = '';
+  let chaos: ChaosOptions | undefined;
+  let random = mulberry32(1);
+  let down = false;
 
   const schemasOf = (type: 'User' | 'Group'): ResourceTypeSchemas => registry.resourceType(type);
 
@@ -237,6 +266,18 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   };
 
   const server = http.createServer((req, res) => {
+    if (down) {
+      requests.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        query: {},
+        body: undefined,
+        status: 0,
+        at: Date.now(),
+      });
+      req.socket.destroy();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const query = Object.fromEntries(url.searchParams);
     const chunks: Buffer[] = [];
@@ -251,9 +292,20 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
           query,
           body: undefined,
           status: 0,
+          at: Date.now(),
         };
         requests.push(record);
+        // Chaos decided up front, one draw per request, so the sequence replays from the seed.
+        const roll = chaos ? random() : 1;
+        let lose: 'drop' | 'hang' | undefined;
         const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+          if (lose) {
+            record.status = -1;
+            const destroy = () => req.socket.destroy();
+            if (lose === 'drop') destroy();
+            else setTimeout(destroy, chaos?.hangMs ?? 20_000).unref();
+            return;
+          }
           record.status = status;
           const etag = (payload as { meta?: { version?: string } } | undefined)?.meta?.version;
           res.writeHead(status, { 'content-type': SCIM_JSON, ...(etag ? { etag } : {}), ...headers });
@@ -261,6 +313,18 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
         };
         try {
           if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+          if (chaos) {
+            let edge = 0;
+            const hit = (rate: number | undefined) => roll < (edge += rate ?? 0);
+            if (hit(chaos.errorRate)) return reply(500, scimError(500, 'Injected chaos'));
+            if (hit(chaos.throttleRate))
+              return reply(429, scimError(429, 'Injected chaos'), {
+                'retry-after': String(chaos.retryAfterSeconds ?? 1),
+              });
+            if (hit(chaos.slowRate)) await new Promise((r) => setTimeout(r, chaos?.slowMs ?? 2_000));
+            else if (hit(chaos.dropRate)) lose = 'drop';
+            else if (hit(chaos.hangRate)) lose = 'hang';
+          }
           if (rateLimit) {
             const now = Date.now();
             if (now - windowStart >= rateLimit.windowMs) {
@@ -327,6 +391,14 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
       windowCount = 0;
     },
     setOptions: (o) => (options = { ...options, ...o }),
+    setChaos: (c) => {
+      chaos = c;
+      random = mulberry32(c?.seed ?? 1);
+    },
+    setOutage: (d) => {
+      down = d;
+      if (d) server.closeAllConnections();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -380,4 +452,16 @@ function decodeCursor(cursor: string): number {
   const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw new InvalidCursorError();
   return Number(m[1]);
+}
+
+/** A small seeded PRNG (mulberry32): chaos sequences replay from their seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

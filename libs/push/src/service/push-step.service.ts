@@ -303,6 +303,10 @@ export class PushStepService {
 
       const pushedVersion =
         record && record.lifecycleState !== 'deleted' ? record.version : link.desiredVersion;
+      // A member about to be deleted leaves its groups first: not every server drops the
+      // memberships of a deleted user, and afterwards the hub no longer knows its remote id.
+      if (plan.kind === 'delete' && resourceType !== 'Group' && link.remoteId)
+        await this.dropFromGroups(ctx, resourceId, link.remoteId, send);
       let remoteId = link.remoteId;
       let pushedState: JsonObject | null = linkState.pushedState;
       let status: LinkStatus = 'synced';
@@ -562,6 +566,32 @@ export class PushStepService {
         { added: request.added.length, removed: request.removed.length },
       );
       await this.memberships.apply(target.id, groupId, request.added, request.removed);
+    }
+  }
+
+  /** Removes a member from every group the target lists it in (as pushed), one PATCH per group. */
+  private async dropFromGroups(
+    ctx: TargetContext,
+    memberId: string,
+    memberRemoteId: string,
+    send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
+  ): Promise<void> {
+    const groups = await this.memberships.groupsListing(ctx.target.id, memberId);
+    if (!groups.length) return;
+    const groupType = await ctx.type('Group');
+    const remote = await this.links.remoteIds(ctx.target.id, groups);
+    for (const groupId of groups) {
+      const groupRemoteId = remote.get(groupId);
+      if (groupType && groupRemoteId)
+        await send(
+          { action: 'members', method: 'PATCH', path: `${groupType.endpoint}/${groupRemoteId}` },
+          () =>
+            ctx.client.patch(groupType.endpoint, groupRemoteId, [
+              { op: 'remove', path: `members[value eq ${JSON.stringify(memberRemoteId)}]` },
+            ]),
+          { removed: 1 },
+        );
+      await this.memberships.apply(ctx.target.id, groupId, [], [memberId]);
     }
   }
 
