@@ -132,6 +132,21 @@ describe('LDAP connector against a real slapd', () => {
     );
   });
 
+  it('a DN → key cache far smaller than the directory resolves the same members (looked up on the server)', async () => {
+    const whole = await collectPull(new LdapConnector(config(slapd)).fullPull());
+    const tiny = await collectPull(new LdapConnector(config(slapd, { memberCacheSize: 1 })).fullPull());
+    const none = await collectPull(new LdapConnector(config(slapd, { memberCacheSize: 0 })).fullPull());
+    const groups = (records: SourceRecord[]) =>
+      records
+        .filter((r) => r.resourceType === 'Group')
+        .map((g) => [g.sourceKey, [...g.members!].sort()])
+        .sort();
+    expect(groups(whole.records).length).toBeGreaterThan(1);
+    expect(groups(tiny.records)).toEqual(groups(whole.records));
+    expect(groups(none.records)).toEqual(groups(whole.records));
+    expect(byGroupName(none.records, 'ship_crew')!.members).toHaveLength(3);
+  });
+
   it('memberOf membership and DN keys give the same groups', async () => {
     const viaMemberOf = await collectPull(
       new LdapConnector(

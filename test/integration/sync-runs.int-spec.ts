@@ -1,6 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { freePort } from '@hub/embedded';
 import { ENTERPRISE_USER_URN } from '@hub/scim';
 import { QueueName, redisConnectionOptions } from '../../libs/queue/src';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
@@ -363,6 +365,142 @@ describe('source sync runs', () => {
     });
   });
 
+  describe('an unreachable directory', () => {
+    const retryAudits = async (runId: string) =>
+      env.prisma.$queryRawUnsafe<Array<{ detail: Record<string, unknown> }>>(
+        `SELECT detail FROM audit_events WHERE tenant_id = $1::uuid AND action = 'sync.run.retrying' AND resource_id = $2
+         ORDER BY at, seq`,
+        tenantId,
+        runId,
+      );
+
+    it('is tried again within the job, with backoff: a directory back after a restart completes the run', async () => {
+      const port = await freePort();
+      const source = await ldapSource('Restarting directory', {
+        url: `ldap://127.0.0.1:${port}`,
+        groups: undefined,
+        unreachableRetries: 4,
+        retryDelayMs: 200,
+      });
+      const started = await call('POST', `/sources/${source}/runs`, { mode: 'full' });
+      expect(started.status).toBe(202);
+      // Nothing listens yet: the first attempt is refused and the run waits to try again.
+      await eventually(
+        async () => ((await retryAudits(started.body.id)).length > 0 ? true : undefined),
+        10_000,
+      );
+      const proxy = await forwardTo(port, new URL(slapd.url));
+      try {
+        const run = await waitFor(source, started.body.id);
+        // Every person read after the directory came back (other sources of this tenant already
+        // hold the same people, so some records may be refused as duplicates: not a pull failure).
+        expect(run).toMatchObject({ status: 'done', error: null, progress: { seen: 7 } });
+        const audits = await retryAudits(run.id);
+        expect(audits[0]!.detail).toMatchObject({ attempt: 1, delayMs: 200 });
+        expect(String(audits[0]!.detail.error)).toMatch(/^unreachable: /);
+      } finally {
+        proxy.close();
+      }
+    });
+
+    it('fails the run once the retries are spent, naming the attempts; a refusal is never retried', async () => {
+      const port = await freePort();
+      const gone = await ldapSource('Gone directory', {
+        url: `ldap://127.0.0.1:${port}`,
+        unreachableRetries: 2,
+        retryDelayMs: 50,
+      });
+      const failed = await runToEnd(gone, 'full');
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(/^unreachable: .*\(after 3 attempts\)$/);
+      expect((await retryAudits(failed.id)).map((a) => a.detail.attempt)).toEqual([1, 2]);
+
+      const refused = await ldapSource('Refused bind', { retryDelayMs: 50 }, 'not-the-password');
+      const run = await runToEnd(refused, 'full');
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/^auth: /);
+      expect(run.error).not.toContain('attempts');
+      expect(await retryAudits(run.id)).toEqual([]);
+    });
+  });
+
+  it('a source that still feeds records cannot be deleted; disable, withdraw (held, then confirmed), delete', async () => {
+    // A tenant of its own: what the source fed is exactly what must go.
+    const other = await env.createTenant('withdraw');
+    const as = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api.baseUrl}/admin/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${other.adminToken}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: res.status === 204 ? undefined : await json(res) };
+    };
+    const golden = async () =>
+      (
+        await env.prisma.$queryRawUnsafe<Array<{ resource_type: string; n: number }>>(
+          `SELECT resource_type, count(*)::int AS n FROM resources WHERE tenant_id = $1::uuid AND lifecycle_state <> 'deleted'
+           GROUP BY 1 ORDER BY 1`,
+          other.tenant.id,
+        )
+      ).map((r) => `${r.n} ${r.resource_type}`);
+    const created = await as('POST', '/sources', {
+      name: 'Old directory',
+      kind: 'ldap',
+      roles: ALL_ROLES,
+      config: ldapConfig(slapd.url),
+      secrets: { bindPassword: PLANET_EXPRESS.readerPassword },
+    });
+    const source = created.body.id as string;
+    const first = await as('POST', `/sources/${source}/runs`, { mode: 'full' });
+    const runUntil = (runId: string) =>
+      eventually(async () => {
+        const { body } = await as('GET', `/sources/${source}/runs/${runId}`);
+        return ['queued', 'running'].includes(body.status) ? undefined : body;
+      }, 30_000);
+    expect((await runUntil(first.body.id)).status).toBe('done');
+    expect(await golden()).toEqual(['2 Group', '7 User']);
+
+    const refused = await as('DELETE', `/sources/${source}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'source_has_contributions',
+      details: { contributing: { User: 7, Group: 2 } },
+    });
+    expect(refused.body.error.message).toContain('"mode":"withdraw"');
+    // Withdrawing needs the source disabled (a sync would bring everyone back).
+    expect((await as('POST', `/sources/${source}/runs`, { mode: 'withdraw' })).body.error.code).toBe(
+      'source_enabled',
+    );
+    expect((await as('PATCH', `/sources/${source}`, { enabled: false })).status).toBe(200);
+    const withdraw = await as('POST', `/sources/${source}/runs`, { mode: 'withdraw' });
+    expect(withdraw.status).toBe(202);
+    const held = await runUntil(withdraw.body.id);
+    expect(held).toMatchObject({
+      status: 'awaiting_confirmation',
+      mode: 'withdraw',
+      heldDeletions: { count: 9, byType: { User: { live: 7, count: 7 }, Group: { live: 2, count: 2 } } },
+    });
+    expect(held.heldDeletions.reasons.join(' ')).toContain('withdrawing all 7');
+    expect(await golden()).toEqual(['2 Group', '7 User']); // nothing applied before the confirmation
+    expect((await as('DELETE', `/sources/${source}`)).status).toBe(409);
+
+    expect((await as('POST', `/sources/${source}/runs/${held.id}/confirm`)).status).toBe(202);
+    expect(await runUntil(held.id)).toMatchObject({ status: 'done', progress: { deleted: 9 } });
+    // Through the engine: the records it alone fed are gone (no lifecycle policy: deleted), with
+    // their outbox events for push, and the source's cursor is cleared.
+    expect(await golden()).toEqual([]);
+    const events = await env.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM outbox WHERE tenant_id = $1::uuid AND kind = 'deleted'`,
+      other.tenant.id,
+    );
+    expect(events[0]!.n).toBe(9);
+    expect((await as('DELETE', `/sources/${source}`)).status).toBe(204);
+    expect((await as('GET', `/sources/${source}`)).status).toBe(404);
+  });
+
   it('schedules: a bad cron is a 400 naming the field; one job scheduler per enabled, scheduled source', async () => {
     const queue = new Queue(QueueName.Sync, {
       connection: redisConnectionOptions(env.config.redis.url),
@@ -410,3 +548,17 @@ describe('source sync runs', () => {
     }
   });
 });
+
+/** A TCP forwarder on loopback `port` to `target` (an LDAP URL): the directory "comes back". */
+function forwardTo(port: number, target: URL): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
