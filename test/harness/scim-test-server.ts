@@ -41,6 +41,12 @@ export interface ScimTestServerOptions {
   /** Largest page served. Default 100. */
   maxPageSize?: number;
   patchDialect?: PatchDialect;
+  /**
+   * Attributes the server itself assigns (a mail service minting `emails[type eq "work"]`): called
+   * with each resource about to be stored by POST, PUT or PATCH (and what was stored before, if
+   * anything), returns the resource to store. Lets a test stand in for a target that owns attributes.
+   */
+  mint?: (type: 'User' | 'Group', resource: JsonObject, previous: JsonObject | undefined) => JsonObject;
 }
 
 export interface RecordedRequest {
@@ -129,6 +135,8 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   let down = false;
 
   const schemasOf = (type: 'User' | 'Group'): ResourceTypeSchemas => registry.resourceType(type);
+  const minted = (type: 'User' | 'Group', resource: JsonObject, previous: JsonObject | undefined) =>
+    options.mint ? options.mint(type, resource, previous) : resource;
 
   const stamp = (
     type: 'User' | 'Group',
@@ -229,7 +237,7 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
     if (id === undefined) {
       if (method === 'GET') return { status: 200, body: list(type, query) };
       if (method === 'POST') {
-        const valid = validateResource(body, schemas, { context: 'create' });
+        const valid = minted(type, validateResource(body, schemas, { context: 'create' }), undefined);
         checkUnique(type, valid);
         const created = stamp(type, valid, randomUUID());
         items.set(created.id as string, created);
@@ -243,7 +251,11 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
       case 'GET':
         return { status: 200, body: projectResource(existing, schemas) };
       case 'PUT': {
-        const valid = validateResource(body, schemas, { context: 'replace', existing });
+        const valid = minted(
+          type,
+          validateResource(body, schemas, { context: 'replace', existing }),
+          existing,
+        );
         checkUnique(type, valid, id);
         const replaced = stamp(type, valid, id, (existing.meta as JsonObject).created as string);
         items.set(id, replaced);
@@ -251,7 +263,11 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
       }
       case 'PATCH': {
         const { id: _id, meta, ...current } = existing;
-        const patched = patchResource(current, body, schemas, { dialect: options.patchDialect ?? 'rfc' });
+        const patched = minted(
+          type,
+          patchResource(current, body, schemas, { dialect: options.patchDialect ?? 'rfc' }),
+          existing,
+        );
         checkUnique(type, patched, id);
         const updated = stamp(type, patched, id, (meta as JsonObject).created as string);
         items.set(id, updated);
