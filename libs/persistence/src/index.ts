@@ -1,5 +1,6 @@
 export * from './tenant-id';
 export * from './db';
+export * from './sql-transaction';
 export * from './audit-hash';
 export * from './migrator';
 export * from './prisma.service';

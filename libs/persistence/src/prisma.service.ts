@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
 import { PrismaClient } from './generated/client';
+import { SqlTransaction } from './sql-transaction';
 
 /** One SQL statement on a given connection (see `snapshotRead`). */
 export type RawQuery = <R>(text: string, values: readonly unknown[]) => Promise<R[]>;
@@ -33,6 +34,28 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   async rawQuery<T>(text: string, values: readonly unknown[], name?: string): Promise<T[]> {
     const result = await this.pool.query({ text, values: values as unknown[], ...(name ? { name } : {}) });
     return result.rows as T[];
+  }
+
+  /**
+   * Runs `fn` in one read-committed transaction on a pooled connection, without Prisma (the
+   * engine's write path, ADR 0204). Commits when `fn` resolves, rolls back when it throws. An
+   * abandoned transaction cannot hold its locks for long: idle in a transaction for 60 s, the
+   * server ends it.
+   */
+  async sqlTransaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN; SET LOCAL idle_in_transaction_session_timeout = '60s'");
+      const result = await fn(new SqlTransaction(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /**

@@ -18,7 +18,6 @@ import type {
  * Interactive transactions wait for a pooled connection under load instead of failing after 2 s;
  * writers of one hot record queue on its row lock while holding a connection, so the wait is long.
  */
-const TX_OPTIONS = { maxWait: 60_000, timeout: 30_000 };
 
 const GOLDEN_COLUMNS = `r.id, r.resource_type, r.attributes, r.version, r.lifecycle_state, r.suspended_at,
   r.delete_after, r.created_at, r.updated_at,
@@ -77,7 +76,7 @@ export class EngineStore {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     try {
-      return await this.prisma.$transaction((tx) => fn(tx), TX_OPTIONS);
+      return await this.prisma.sqlTransaction((tx) => fn(tx));
     } catch (error) {
       // Two writers can still race on the unique userName index; the loser answers 409.
       if (

@@ -21,31 +21,35 @@ export class AuditRepository {
    */
   async append(tenantId: TenantId, entry: AuditEntry, tx?: Db): Promise<void> {
     const write = async (db: Db) => {
-      // Serialises appends per tenant so every row chains to its true predecessor.
-      await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'audit:' + tenantId}, 0))`;
-      const last = await db.auditEvent.findFirst({
-        where: { tenantId },
-        orderBy: { seq: 'desc' },
-        select: { hash: true },
-      });
+      // Serialises appends per tenant so every row chains to its true predecessor. The lock is its
+      // own statement: the read below must take its snapshot after the lock is held.
+      await db.$executeRawUnsafe(
+        'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
+        `audit:${tenantId}`,
+      );
+      const [last] = await db.$queryRawUnsafe<Array<{ hash: string }>>(
+        'SELECT hash FROM audit_events WHERE tenant_id = $1::uuid ORDER BY seq DESC LIMIT 1',
+        tenantId,
+      );
       const at = new Date();
       const prevHash = last?.hash ?? null;
-      await db.auditEvent.create({
-        data: {
-          tenantId,
-          at,
-          actorType: entry.actorType,
-          actorId: entry.actorId ?? null,
-          sourceId: entry.sourceId ?? null,
-          action: entry.action,
-          resourceType: entry.resourceType ?? null,
-          resourceId: entry.resourceId ?? null,
-          detail: (entry.detail ?? {}) as object,
-          requestId: entry.requestId ?? null,
-          prevHash,
-          hash: auditHash(prevHash, tenantId, at, entry),
-        },
-      });
+      await db.$executeRawUnsafe(
+        `INSERT INTO audit_events (tenant_id, at, actor_type, actor_id, source_id, action, resource_type,
+           resource_id, detail, request_id, prev_hash, hash)
+         VALUES ($1::uuid, $2::timestamptz, $3, $4, $5::uuid, $6, $7, $8, $9::jsonb, $10, $11, $12)`,
+        tenantId,
+        at,
+        entry.actorType,
+        entry.actorId ?? null,
+        entry.sourceId ?? null,
+        entry.action,
+        entry.resourceType ?? null,
+        entry.resourceId ?? null,
+        JSON.stringify(entry.detail ?? {}),
+        entry.requestId ?? null,
+        prevHash,
+        auditHash(prevHash, tenantId, at, entry),
+      );
     };
     if (tx) return write(tx);
     await this.prisma.$transaction((t) => write(t));
