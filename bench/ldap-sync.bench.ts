@@ -22,7 +22,7 @@ import {
 import { QueueModule } from '@hub/queue';
 import { ENTERPRISE_USER_URN } from '@hub/scim';
 import { SecretBox, SecretsModule } from '@hub/secrets';
-import { SyncModule, SyncRunner, sourceSecretBinding } from '@hub/sync';
+import { SyncModule, SyncRunner, SyncWithdrawals, WITHDRAW_BATCH, sourceSecretBinding } from '@hub/sync';
 import { provisionTenant } from '@hub/auth';
 import { benchTenant, type Benchmark, type BenchRow } from './harness';
 
@@ -58,6 +58,8 @@ interface ChildResult {
  *   same run (reading must not be the bottleneck: the ratio stays well below 1), and beside plain
  *   batched upserts of the same number of rows (the aggregation benchmark's baseline);
  * - a delta sync after 100 modifications: the hub's time (warm process, as a worker is);
+ * - withdrawals (the deletions of a run, through the engine) batched per transaction as the
+ *   runner applies them, beside one transaction per key;
  * - memory: each full run is its own process (`--expose-gc`), so its live heap — sampled after a
  *   forced full collection every 500 ms — and its RSS high-water mark are the run's alone. The
  *   directory beside a tenth of it (same shape, groups included): flat means memory is bounded by
@@ -165,6 +167,27 @@ export const ldapSyncBenchmark: Benchmark = {
       if (delta?.status !== 'done' || delta.updated !== 100)
         throw new Error(`delta run: ${JSON.stringify(delta)}`);
 
+      // Withdrawals (deletions through the engine): batched as the runner does them, beside one
+      // transaction per key, on two halves of the tenth's users.
+      const keys = await liveUserKeys(url, tenthSource, Math.min(2000, Math.floor(n / 10)));
+      const half = Math.floor(keys.length / 2);
+      const withdrawals = app.get(SyncWithdrawals);
+      const wctx = {
+        tenantId: tenthTenant,
+        sourceId: tenthSource,
+        actor: { type: 'system' as const, id: 'bench' },
+        channel: 'sync' as const,
+      };
+      let t = performance.now();
+      const batched = await withdrawals.withdraw(wctx, 'User', keys.slice(0, half));
+      const batchedMs = performance.now() - t;
+      t = performance.now();
+      let single = 0;
+      for (const key of keys.slice(half)) single += await withdrawals.withdraw(wctx, 'User', [key]);
+      const singleMs = performance.now() - t;
+      if (batched !== half || single !== keys.length - half)
+        throw new Error(`withdrew ${batched} + ${single} of ${keys.length}`);
+
       const plainPerSecond = await plainUpserts(url, entries);
       const growth = (r: ChildResult) => Math.max(0.1, r.livePeakMb - r.liveBeforeMb);
       return [
@@ -189,6 +212,13 @@ export const ldapSyncBenchmark: Benchmark = {
           value: deltaMs,
           unit: 'ms',
           aim: { valueAtMost: 1000 },
+        },
+        {
+          benchmark: 'ldap-sync',
+          metric: `withdrawals, ${WITHDRAW_BATCH} per transaction (baseline: one transaction per key)`,
+          value: batched / (batchedMs / 1000),
+          unit: 'keys/s',
+          baseline: single / (singleMs / 1000),
         },
         {
           benchmark: 'ldap-sync',
@@ -360,6 +390,22 @@ async function readOnly(slapd: RunningSlapd): Promise<{ records: number; ms: num
     await connector.close();
   }
   return { records, ms: performance.now() - started };
+}
+
+/** A source's live User keys, in key order. */
+async function liveUserKeys(url: string, sourceId: string, limit: number): Promise<string[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    const { rows } = await pool.query<{ source_key: string }>(
+      `SELECT source_key FROM contributions WHERE source_id = $1::uuid AND resource_type = 'User' AND deleted_at IS NULL
+       ORDER BY source_key LIMIT $2`,
+      [sourceId, limit],
+    );
+    return rows.map((r) => r.source_key);
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The same number of contribution-sized rows as plain batched upserts into one table. */
