@@ -1,0 +1,378 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
+import { issueApiToken } from '../../libs/auth/src';
+import {
+  ApiClientRepository,
+  SourceRepository,
+  TargetLinkRepository,
+  TargetRepository,
+  asTenantId,
+  targetSecretsBinding,
+  type TenantId,
+} from '../../libs/persistence/src';
+import { PushStepService } from '../../libs/push/src';
+import type { JsonObject } from '../../libs/scim/src';
+import { SecretBox } from '../../libs/secrets/src';
+import { json } from '../harness/json';
+import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
+import { eventually } from '../harness/processes';
+import {
+  startScimTestServer,
+  type ScimTestServer,
+  type ScimTestServerOptions,
+} from '../harness/scim-test-server';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+/**
+ * Reconciliation against in-memory SCIM servers on loopback, through the real API (admin and
+ * SCIM) and the real worker (outbox relay, push jobs, reconcile jobs on Redis): objects edited,
+ * deleted and created at the target behind the hub's back are classified; a dry run changes
+ * nothing there; the default policy brings the target back to the hub's view; attributes a mail
+ * service mints come back to the golden record and reach the other targets.
+ */
+describe('reconciliation of targets', () => {
+  let env: TestEnv;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let tenantId: TenantId;
+  let scimToken = '';
+  let adminToken = '';
+  const servers: ScimTestServer[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv({
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      DATABASE_POOL_SIZE: '8',
+      WORKER_CONCURRENCY: '8',
+    });
+    api = await startApi(env.config);
+    worker = await createWorkerApp(env.config, { shutdownHooks: false });
+    const step = worker.get(PushStepService);
+    step.tuning = { ...step.tuning, retryBaseMs: 100 };
+    const t = await env.createTenant();
+    tenantId = asTenantId(t.tenant.id);
+    adminToken = t.adminToken;
+    const source = await api.app.get(SourceRepository).create(tenantId, {
+      name: 'hr',
+      kind: 'scim_inbound',
+      roles: { '*': { create: true, update: true } },
+      config: {},
+      enabled: true,
+    });
+    const issued = issueApiToken(randomUUID());
+    await api.app.get(ApiClientRepository).create(tenantId, {
+      id: issued.clientId,
+      name: 'hr',
+      scopes: ['scim:read', 'scim:write'],
+      secretHash: issued.secretHash,
+      sourceId: source.id,
+    });
+    scimToken = issued.token;
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await Promise.all(servers.map((s) => s.close()));
+    await env?.close();
+  });
+
+  const call = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted by shape
+    const parsed = res.status === 204 ? undefined : ((await json(res)) as Record<string, any>);
+    return { status: res.status, body: parsed! };
+  };
+  const scim = async (method: string, path: string, body?: unknown) => {
+    const r = await call(scimToken, method, `/scim/v2${path}`, body);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  const admin = (method: string, path: string, body?: unknown) => call(adminToken, method, path, body);
+
+  const newTarget = async (
+    name: string,
+    options: ScimTestServerOptions = {},
+    extra: { enabled?: boolean; reconcile?: unknown } = {},
+  ) => {
+    const server = await startScimTestServer({ token: `tok-${name}`, ...options });
+    servers.push(server);
+    const box = api.app.get(SecretBox);
+    const target = await api.app.get(TargetRepository).create(
+      tenantId,
+      {
+        name,
+        baseUrl: server.baseUrl,
+        auth: { kind: 'bearer' },
+        resourceTypes: {
+          User: {
+            enabled: true,
+            matchAttribute: 'userName',
+            mapping: { mode: 'identity' },
+            deprovision: 'disable',
+            ...(extra.reconcile ? { reconcile: extra.reconcile } : {}),
+          },
+        },
+        capabilities: {
+          patch: true,
+          filter: true,
+          etag: true,
+          resourceTypes: {
+            User: { endpoint: '/Users', schema: USER, extensions: [] },
+            Group: { endpoint: '/Groups', schema: GROUP, extensions: [] },
+          },
+          schemas: [USER, GROUP],
+        },
+        rateLimit: 200,
+        concurrency: 4,
+        ...(extra.enabled === false ? { enabled: false } : {}),
+      },
+      (id) => box.seal({ token: `tok-${name}` }, targetSecretsBinding(tenantId, id)),
+    );
+    return { server, target };
+  };
+
+  const at = (server: ScimTestServer, userName: string) =>
+    [...server.store.get('User')!.values()].find(
+      (u) => String(u.userName).toLowerCase() === userName.toLowerCase(),
+    );
+  const runToEnd = async (runId: string) =>
+    eventually(
+      async () => {
+        const r = await admin('GET', `/admin/v1/reconciliations/${runId}`);
+        return r.body.status === 'done' || r.body.status === 'failed' ? r.body : undefined;
+      },
+      20_000,
+      'reconciliation run to end',
+    );
+  const snapshot = (server: ScimTestServer) =>
+    JSON.stringify(
+      [...server.store.get('User')!.values()].sort((a, b) => String(a.id).localeCompare(String(b.id))),
+    );
+
+  it('classifies drift, missing, unlinked and orphan objects; dry run changes nothing; the default policy restores the hub view', async () => {
+    const { server, target } = await newTarget('app-a');
+    const links = worker.get(TargetLinkRepository);
+    // Leela's provisioning was refused, and an admin of the app created her account by hand.
+    server.failNext({ count: 1, status: 400, match: { method: 'POST', path: /\/Users$/ } });
+    const leela = await scim('POST', '/Users', { schemas: [USER], userName: 'leela', title: 'Captain' });
+    await eventually(async () =>
+      (await links.get(tenantId, target.id, leela.id as string))?.status === 'failed' ? true : undefined,
+    );
+    server.seed('User', {
+      schemas: [USER],
+      userName: 'Leela',
+      title: 'local admin',
+      nickName: 'target-only',
+    });
+
+    const fry = await scim('POST', '/Users', { schemas: [USER], userName: 'fry', title: 'Delivery boy' });
+    const bender = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'bender',
+      title: 'Bending unit',
+    });
+    await scim('POST', '/Users', { schemas: [USER], userName: 'amy', title: 'Intern' });
+    await eventually(async () => {
+      const ls = await Promise.all([fry, bender].map((u) => links.get(tenantId, target.id, u.id as string)));
+      return ls.every((l) => l?.status === 'synced') && at(server, 'amy') ? true : undefined;
+    });
+
+    // Behind the hub's back: an edit, a deletion, a local account.
+    const fryAt = at(server, 'fry')!;
+    server.store.get('User')!.set(fryAt.id as string, { ...fryAt, title: 'Edited in the app' });
+    server.store.get('User')!.delete(at(server, 'bender')!.id as string);
+    server.seed('User', { schemas: [USER], userName: 'zoidberg' });
+
+    // Dry run: the report, and nothing written at the target.
+    server.setLatency(40); // keeps the run open long enough to see the second request refused
+    const before = snapshot(server);
+    const mark = server.requests.length;
+    const dry = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+      dryRun: true,
+    });
+    expect(dry.status).toBe(202);
+    const second = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.error.details).toEqual({ openRunId: dry.body.id });
+    const dryDone = await runToEnd(dry.body.id);
+    server.setLatency(0);
+    expect(dryDone).toMatchObject({
+      status: 'done',
+      dryRun: true,
+      progress: { seen: 4 },
+      counts: { in_sync: 1, drifted: 1, missing: 1, unlinked_match: 1, orphan: 1 },
+      actions: {
+        push: { planned: 1, ok: 0 },
+        recreate: { planned: 1 },
+        adopt: { planned: 1 },
+      },
+    });
+    const drifted = dryDone.samples.find((s: { class: string }) => s.class === 'drifted');
+    expect(drifted).toMatchObject({
+      resourceId: fry.id,
+      label: 'fry',
+      differences: [{ path: 'title', hub: 'Delivery boy', remote: 'Edited in the app' }],
+      outcome: 'planned',
+    });
+    expect(dryDone.samples.find((s: { class: string }) => s.class === 'orphan')).toMatchObject({
+      label: 'zoidberg',
+      outcome: 'reported',
+    });
+    expect(server.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(snapshot(server)).toBe(before);
+
+    // The real run, default policy: push the drift back, recreate, adopt, report the orphan.
+    const real = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    expect(real.status).toBe(202);
+    const done = await runToEnd(real.body.id);
+    expect(done).toMatchObject({
+      status: 'done',
+      counts: { in_sync: 1, drifted: 1, missing: 1, unlinked_match: 1, orphan: 1 },
+      actions: { push: { ok: 1 }, recreate: { ok: 1 }, adopt: { ok: 1 } },
+    });
+    await eventually(async () => {
+      const f = at(server, 'fry');
+      const b = at(server, 'bender');
+      const l = at(server, 'leela');
+      return f?.title === 'Delivery boy' && b?.title === 'Bending unit' && l?.title === 'Captain'
+        ? true
+        : undefined;
+    });
+    // Adopted, not duplicated; the app's own attribute left alone.
+    expect(
+      [...server.store.get('User')!.values()].filter((u) => String(u.userName).toLowerCase() === 'leela'),
+    ).toHaveLength(1);
+    expect(at(server, 'leela')).toMatchObject({ externalId: leela.id, nickName: 'target-only' });
+    expect(at(server, 'zoidberg')).toBeDefined();
+    await eventually(async () => {
+      const l = await links.get(tenantId, target.id, leela.id as string);
+      return l?.status === 'synced' && l.remoteId === at(server, 'leela')!.id ? true : undefined;
+    });
+
+    // Equal to the hub's view now: another run finds everything in sync but the reported orphan.
+    const again = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    expect(await runToEnd(again.body.id)).toMatchObject({
+      status: 'done',
+      counts: { in_sync: 4, orphan: 1 },
+    });
+    const list = await admin('GET', `/admin/v1/reconciliations?targetId=${target.id}`);
+    expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([
+      again.body.id,
+      real.body.id,
+      dry.body.id,
+    ]);
+  });
+
+  it('a policy that deletes orphans removes them; settings are validated and stored on the target', async () => {
+    const { server, target } = await newTarget('app-b');
+    await scim('POST', '/Users', { schemas: [USER], userName: 'hermes' });
+    await eventually(async () => (at(server, 'hermes') ? true : undefined));
+    server.seed('User', { schemas: [USER], userName: 'robot-devil' });
+
+    const bad = await admin('PUT', `/admin/v1/targets/${target.id}/reconciliation-settings/User`, {
+      policy: { orphan: 'burn' },
+      schedule: 'not cron',
+    });
+    expect(bad.status).toBe(400);
+    const saved = await admin('PUT', `/admin/v1/targets/${target.id}/reconciliation-settings/User`, {
+      policy: { orphan: 'delete' },
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body.policy).toMatchObject({ orphan: 'delete', drifted: 'remediate' });
+
+    const run = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    expect(await runToEnd(run.body.id)).toMatchObject({
+      status: 'done',
+      counts: { in_sync: 1, orphan: 1 },
+      actions: { delete: { ok: 1 } },
+    });
+    expect(at(server, 'robot-devil')).toBeUndefined();
+    expect(at(server, 'hermes')).toBeDefined();
+  });
+
+  it('a mail service that mints the work email: the value reaches the golden record and the other targets', async () => {
+    const mint = (type: string, resource: JsonObject, previous: JsonObject | undefined): JsonObject => {
+      if (type !== 'User') return resource;
+      const emails = (Array.isArray(resource.emails) ? resource.emails : []) as JsonObject[];
+      if (emails.some((e) => e.type === 'work')) return resource;
+      const kept = ((previous?.emails as JsonObject[] | undefined) ?? []).find((e) => e.type === 'work');
+      const work = kept ?? { type: 'work', value: `${String(resource.userName)}@mail.example` };
+      return { ...resource, emails: [...emails, work] };
+    };
+    const { server: mail, target: mailTarget } = await newTarget('mail', { mint });
+    const { server: other } = await newTarget('wiki');
+    const mailSource = await api.app.get(SourceRepository).create(tenantId, {
+      name: 'mail-service',
+      kind: 'target',
+      roles: {},
+      config: { targetId: mailTarget.id },
+      enabled: true,
+    });
+    const rules = await admin('PUT', '/admin/v1/engine/rules/User', {
+      authority: {
+        rules: [{ path: 'emails[type eq "work"]', policy: 'priority', sources: [mailSource.id] }],
+        defaultRule: { policy: 'priority', sources: ['*'] },
+      },
+    });
+    expect(rules.status).toBe(200);
+
+    const kif = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'kif',
+      emails: [{ type: 'home', value: 'kif@home.example' }],
+    });
+    const workOf = (u: JsonObject | undefined) =>
+      ((u?.emails as JsonObject[] | undefined) ?? []).find((e) => e.type === 'work')?.value;
+    // After the push answer: the golden record, then the other target.
+    await eventually(async () => {
+      const g = await scim('GET', `/Users/${kif.id as string}`);
+      return workOf(g) === 'kif@mail.example' ? true : undefined;
+    });
+    await eventually(async () => (workOf(at(other, 'kif')) === 'kif@mail.example' ? true : undefined));
+    expect(workOf(at(mail, 'kif'))).toBe('kif@mail.example');
+
+    // The mail service changes the address by itself: a reconciliation brings it back as its contribution.
+    const kifAtMail = at(mail, 'kif')!;
+    mail.store.get('User')!.set(kifAtMail.id as string, {
+      ...kifAtMail,
+      emails: [
+        { type: 'home', value: 'kif@home.example' },
+        { type: 'work', value: 'kif.kroker@mail.example' },
+      ],
+    });
+    const run = await admin('POST', `/admin/v1/targets/${mailTarget.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    const done = await runToEnd(run.body.id);
+    expect(done).toMatchObject({
+      status: 'done',
+      counts: { in_sync: 1, owned_changed: 1 },
+      actions: { absorb: { ok: 1 } },
+    });
+    await eventually(async () => {
+      const g = await scim('GET', `/Users/${kif.id as string}`);
+      return workOf(g) === 'kif.kroker@mail.example' ? true : undefined;
+    });
+    await eventually(async () => (workOf(at(other, 'kif')) === 'kif.kroker@mail.example' ? true : undefined));
+  });
+});
