@@ -38,6 +38,8 @@ import { TargetOwnedService, type OwnedContext } from './target-owned.service';
 
 /** Objects asked for per page (the target may serve fewer). */
 export const RECONCILE_PAGE_SIZE = 500;
+/** Objects of one page classified and acted on at once. */
+const PAGE_CONCURRENCY = 8;
 /** Links read per query when looking for missing objects. */
 const LINK_PAGE = 2_000;
 
@@ -165,12 +167,13 @@ export class TargetReconciler {
     const matchLinks = await this.store.linksByResourceIds(ctx.target.id, [...matches.values()]);
     const claimed = new Set<string>();
 
-    for (const remote of resources) {
+    // Objects of a page are independent (remediation locks per object): a few at a time.
+    await forEachLimit(resources, PAGE_CONCURRENCY, async (remote) => {
       const remoteId = remote.id as string;
       const link = links.get(remoteId);
       if (link) {
         await this.linked(state, report, remote, link, goldens.get(link.resourceId) ?? null);
-        continue;
+        return;
       }
       const value = matchValue(remote, matchAttr);
       const matchId = value !== null ? matches.get(value.toLowerCase()) : undefined;
@@ -185,7 +188,7 @@ export class TargetReconciler {
         resourceId: decided.class === 'unlinked_match' ? matchId! : null,
         label: labelOf(remote),
       });
-    }
+    });
     const delta = report.take();
     await this.runs.progress(tenantId, run.id, delta);
   }
@@ -465,6 +468,18 @@ export class TargetReconciler {
       await this.gate.release(target.id, holder).catch(() => undefined);
     }
   }
+}
+
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function stripServer(o: JsonObject): JsonObject {
