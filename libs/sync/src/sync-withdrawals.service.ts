@@ -5,7 +5,7 @@ import { EngineStore } from '@hub/persistence';
 import type { ResourceTypeSchemas } from '@hub/scim';
 
 /** Keys withdrawn per transaction: row locks on that many golden records are held at once. */
-export const WITHDRAW_BATCH = 250;
+export const WITHDRAW_BATCH = 50;
 
 type Tx = Parameters<Parameters<EngineStore['transaction']>[0]>[0];
 
