@@ -4,6 +4,7 @@ import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { issueApiToken } from '../../libs/auth/src';
 import {
   ApiClientRepository,
+  PushGoldenRepository,
   SourceRepository,
   TargetLinkRepository,
   TargetRepository,
@@ -351,6 +352,12 @@ describe('reconciliation of targets', () => {
     await eventually(async () => (workOf(at(other, 'kif')) === 'kif@mail.example' ? true : undefined));
     expect(workOf(at(mail, 'kif'))).toBe('kif@mail.example');
 
+    // Every push of the record to the mail service done (else a late one would overwrite the edit below).
+    await eventually(async () => {
+      const g = await worker.get(PushGoldenRepository).get(tenantId, kif.id as string);
+      const l = await worker.get(TargetLinkRepository).get(tenantId, mailTarget.id, kif.id as string);
+      return g && l?.status === 'synced' && l.pushedVersion === g.version ? true : undefined;
+    });
     // The mail service changes the address by itself: a reconciliation brings it back as its contribution.
     const kifAtMail = at(mail, 'kif')!;
     mail.store.get('User')!.set(kifAtMail.id as string, {
