@@ -13,7 +13,7 @@ import {
   type TargetLinkRecord,
   type TenantId,
 } from '@hub/persistence';
-import type { JsonObject } from '@hub/scim';
+import { printValue, type JsonObject, type PatchOperation } from '@hub/scim';
 import { HttpRequestError, sleep } from '@hub/scim-client';
 import { planMembership } from '../membership';
 import { isDeprovisioning, planPush, representationHash, type LinkState, type PushPlan } from '../plan';
@@ -374,6 +374,10 @@ export class PushStepService {
 
       // Groups that waited for this member, or must drop it.
       if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status, plan);
+      // Again after the record: a group push that added this member while it was being deleted
+      // recorded that after the first pass read (its own check covers the other order).
+      if (plan.kind === 'delete' && resourceType !== 'Group' && link.remoteId)
+        await this.dropFromGroups(ctx, resourceId, link.remoteId, send);
 
       const after = await this.links.get(tenantId, target.id, resourceId);
       const again = !!after && after.desiredVersion > pushedVersion;
@@ -559,14 +563,61 @@ export class PushStepService {
         waiting: hubMembers.length - desired.size,
       },
     });
+    const path = `${type.endpoint}/${remoteId}`;
     for (const request of plan.requests) {
+      if (request.removed.length) {
+        await this.removeMembers(ctx, type.endpoint, remoteId, request.operations, send);
+        await this.memberships.apply(target.id, groupId, [], request.removed);
+        continue;
+      }
       await send(
-        { action: 'members', method: 'PATCH', path: `${type.endpoint}/${remoteId}` },
+        { action: 'members', method: 'PATCH', path },
         () => ctx.client.patch(type.endpoint, remoteId, request.operations),
-        { added: request.added.length, removed: request.removed.length },
+        { added: request.added.length },
       );
-      await this.memberships.apply(target.id, groupId, request.added, request.removed);
+      await this.memberships.apply(target.id, groupId, request.added, []);
+      // A member deprovisioned while this request was under way: its own push read the group's
+      // memberships before this one was recorded, so the removal is this push's to make.
+      const live = await this.links.remoteIds(target.id, request.added);
+      const lost = request.added.filter((id) => !live.has(id) && desired.has(id));
+      if (lost.length) {
+        const ops = lost.map((id) => removeOp(desired.get(id)!));
+        await this.removeMembers(ctx, type.endpoint, remoteId, ops, send);
+        await this.memberships.apply(target.id, groupId, [], lost);
+      }
     }
+  }
+
+  /**
+   * Member removals (`members[value eq "…"]`). A remove that matches nothing is `400 noTarget`
+   * at a strict server (the member already left, e.g. deleted there): that is the state we want,
+   * so a failed batch is retried one removal at a time and noTarget counts as done.
+   */
+  private async removeMembers(
+    ctx: TargetContext,
+    endpoint: string,
+    groupRemoteId: string,
+    operations: readonly PatchOperation[],
+    send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
+  ): Promise<void> {
+    const sent: Sent = { action: 'members', method: 'PATCH', path: `${endpoint}/${groupRemoteId}` };
+    const gone = (e: unknown) =>
+      e instanceof HttpRequestError && (e.status === 404 || (e.status === 400 && e.scimType === 'noTarget'));
+    try {
+      await send(sent, () => ctx.client.patch(endpoint, groupRemoteId, operations), {
+        removed: operations.length,
+      });
+      return;
+    } catch (e) {
+      if (!gone(e)) throw e;
+      if (operations.length === 1 || (e as HttpRequestError).status === 404) return;
+    }
+    for (const op of operations)
+      await send(sent, () => ctx.client.patch(endpoint, groupRemoteId, [op]), { removed: 1 }).catch(
+        (e: unknown) => {
+          if (!gone(e)) throw e;
+        },
+      );
   }
 
   /** Removes a member from every group the target lists it in (as pushed), one PATCH per group. */
@@ -583,14 +634,7 @@ export class PushStepService {
     for (const groupId of groups) {
       const groupRemoteId = remote.get(groupId);
       if (groupType && groupRemoteId)
-        await send(
-          { action: 'members', method: 'PATCH', path: `${groupType.endpoint}/${groupRemoteId}` },
-          () =>
-            ctx.client.patch(groupType.endpoint, groupRemoteId, [
-              { op: 'remove', path: `members[value eq ${JSON.stringify(memberRemoteId)}]` },
-            ]),
-          { removed: 1 },
-        );
+        await this.removeMembers(ctx, groupType.endpoint, groupRemoteId, [removeOp(memberRemoteId)], send);
       await this.memberships.apply(ctx.target.id, groupId, [], [memberId]);
     }
   }
@@ -825,4 +869,8 @@ function describePlan(plan: PushPlan): Record<string, unknown> {
     default:
       return { kind: plan.kind };
   }
+}
+
+function removeOp(memberRemoteId: string): PatchOperation {
+  return { op: 'remove', path: `members[value eq ${printValue(memberRemoteId)}]` };
 }
