@@ -110,6 +110,7 @@ export const reconcileBenchmark: Benchmark = {
       const drift = await reconcile(bigId);
       if (drift.counts.drifted !== drifted)
         throw new Error(`expected ${drifted} drifted, got ${JSON.stringify(drift.counts)}`);
+      await reconcile(smallId);
       const smallRun = await reconcile(smallId);
       ctx.log(
         `bare ${bare.toFixed(0)} ms, in-sync ${inSync.ms.toFixed(0)} ms, drift ${drift.ms.toFixed(0)} ms; heap peak ${inSync.peakMb.toFixed(1)} MB (N) vs ${smallRun.peakMb.toFixed(1)} MB (N/10)`,

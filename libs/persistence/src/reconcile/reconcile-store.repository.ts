@@ -59,6 +59,46 @@ export class ReconcileStoreRepository {
     return new Map(rows.map((r) => [r.remote_id, toLink(r)]));
   }
 
+  /** Links by remote id with their golden records, in one statement (the per-page read). */
+  async linkedWithGolden(
+    tenantId: TenantId,
+    targetId: string,
+    remoteIds: readonly string[],
+  ): Promise<Map<string, { link: ReconcileLink; golden: ReconcileGolden | null }>> {
+    if (!remoteIds.length) return new Map();
+    const rows = await this.prisma.rawQuery<
+      LinkRow & {
+        gid: string | null;
+        attributes: Record<string, unknown> | null;
+        version: number | null;
+        lifecycle_state: ReconcileGolden['lifecycleState'] | null;
+      }
+    >(
+      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_state, l.pushed_hash,
+         r.id AS gid, r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
+       FROM target_links l LEFT JOIN resources r ON r.tenant_id = $1::uuid AND r.id = l.resource_id
+       WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[])`,
+      [tenantId, targetId, remoteIds],
+      'reconcile_linked_with_golden',
+    );
+    return new Map(
+      rows.map((r) => [
+        r.remote_id,
+        {
+          link: toLink(r),
+          golden: r.gid
+            ? {
+                id: r.gid,
+                attributes: r.attributes!,
+                version: r.version!,
+                lifecycleState: r.lifecycle_state!,
+              }
+            : null,
+        },
+      ]),
+    );
+  }
+
   /** Links of these golden records at the target (to see whether a match is linked elsewhere). */
   async linksByResourceIds(
     targetId: string,

@@ -55,7 +55,14 @@ interface RunContext {
   readonly owned: OwnedContext | null;
   readonly sampled: Map<string, number>;
   readonly startedAt: Date;
+  /** Remediations of the current page, run after its classification. */
+  tasks: Array<() => Promise<void>>;
+  /** Pages whose remediations and progress write are still in flight (bounded). */
+  readonly inflight: Array<Promise<void>>;
 }
+
+/** Pages whose remediation may still run while later pages are read and compared. */
+const PAGES_IN_FLIGHT = 4;
 
 /**
  * Reconciliation of one target and resource type (ADR 0702): pages through the target (every
@@ -114,6 +121,8 @@ export class TargetReconciler {
       owned: await this.ownedAttributes.owned(tenantId, ctx.target.id, run.resourceType),
       sampled: new Map(),
       startedAt: run.startedAt ?? new Date(),
+      tasks: [],
+      inflight: [],
     };
     const seen = new SeenSet();
     await this.read(state, plan, seen);
@@ -132,15 +141,22 @@ export class TargetReconciler {
       pagination: plan.pagination,
       ...(plan.filter ? { filter: plan.filter } : {}),
     });
-    for (let n = 1; ; n++) {
-      const next = await this.gated(ctx, () => pages.next()).catch((error: unknown) => {
+    const fetch = (n: number) =>
+      this.gated(ctx, () => pages.next()).catch((error: unknown) => {
         throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
       });
+    // The next page is on its way while this one is compared and acted on.
+    let pending = fetch(1);
+    for (let n = 1; ; n++) {
+      const next = await pending;
       if (next.done) break;
+      pending = fetch(n + 1);
+      pending.catch(() => undefined); // surfaced when awaited
       const resources = next.value.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
       for (const r of resources) seen.add(r.id as string);
       await this.page(state, resources);
     }
+    await this.settle(state, 0);
   }
 
   private async page(state: RunContext, resources: JsonObject[]): Promise<void> {
@@ -148,15 +164,12 @@ export class TargetReconciler {
     const report = new ReportPage(state.sampled);
     report.page();
     report.count('seen', resources.length);
-    const links = await this.store.linksByRemoteIds(
+    const linked = await this.store.linkedWithGolden(
+      tenantId,
       ctx.target.id,
       resources.map((r) => r.id as string),
     );
-    const goldens = await this.store.goldenByIds(
-      tenantId,
-      [...links.values()].map((l) => l.resourceId),
-    );
-    const unlinked = resources.filter((r) => !links.has(r.id as string));
+    const unlinked = resources.filter((r) => !linked.has(r.id as string));
     const matchAttr = type.config.matchAttribute;
     const matches = await this.store.matchGolden(
       tenantId,
@@ -170,9 +183,9 @@ export class TargetReconciler {
     // Objects of a page are independent (remediation locks per object): a few at a time.
     await forEachLimit(resources, PAGE_CONCURRENCY, async (remote) => {
       const remoteId = remote.id as string;
-      const link = links.get(remoteId);
-      if (link) {
-        await this.linked(state, report, remote, link, goldens.get(link.resourceId) ?? null);
+      const hit = linked.get(remoteId);
+      if (hit) {
+        await this.linked(state, report, remote, hit.link, hit.golden);
         return;
       }
       const value = matchValue(remote, matchAttr);
@@ -189,8 +202,21 @@ export class TargetReconciler {
         label: labelOf(remote),
       });
     });
-    const delta = report.take();
-    await this.runs.progress(tenantId, run.id, delta);
+    // Remediation (locks, link updates, enqueues) overlaps the next pages; the page's progress is
+    // written once its actions have their outcomes.
+    const tasks = state.tasks;
+    state.tasks = [];
+    await this.settle(state, PAGES_IN_FLIGHT - 1);
+    const done = forEachLimit(tasks, PAGE_CONCURRENCY, (t) => t()).then(() =>
+      this.runs.progress(tenantId, run.id, report.take()),
+    );
+    done.catch(() => undefined); // surfaced by settle(); never unhandled if the read stops first
+    state.inflight.push(done);
+  }
+
+  /** Waits until at most `keep` pages are in flight (their first failure surfaces here). */
+  private async settle(state: RunContext, keep: number): Promise<void> {
+    while (state.inflight.length > keep) await state.inflight.shift();
   }
 
   private async linked(
@@ -294,6 +320,9 @@ export class TargetReconciler {
           label: g ? labelOf(g.attributes) : null,
         });
       }
+      const tasks = state.tasks;
+      state.tasks = [];
+      await forEachLimit(tasks, PAGE_CONCURRENCY, (t) => t());
       await this.runs.progress(tenantId, run.id, report.take());
     }
   }
@@ -335,14 +364,16 @@ export class TargetReconciler {
       if (sample) sample.outcome = 'planned';
       return;
     }
-    let outcome: string;
-    try {
-      outcome = await this.remediate(state, action, o);
-    } catch (error) {
-      outcome = `failed: ${describe(error)}`;
-    }
-    report.action(action, outcome === 'ok' ? 'ok' : outcome.startsWith('failed') ? 'failed' : 'skipped');
-    if (sample) sample.outcome = outcome;
+    state.tasks.push(async () => {
+      let outcome: string;
+      try {
+        outcome = await this.remediate(state, action, o);
+      } catch (error) {
+        outcome = `failed: ${describe(error)}`;
+      }
+      report.action(action, outcome === 'ok' ? 'ok' : outcome.startsWith('failed') ? 'failed' : 'skipped');
+      if (sample) sample.outcome = outcome;
+    });
   }
 
   /** One remediation; `ok`, or `skipped: why` (a push got there first, the object is busy). */
