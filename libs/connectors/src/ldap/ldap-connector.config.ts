@@ -64,6 +64,12 @@ export interface LdapConnectorConfig {
    * Members not in it are looked up on the server. Default 20 000 (about 4 MB).
    */
   readonly memberCacheSize?: number;
+  /**
+   * The attribute that holds an entry's own DN, used to look up uncached members in batches (one
+   * OR filter per 100 DNs): `entryDN` (OpenLDAP, the default) or `distinguishedName` (Active
+   * Directory). `none` looks members up one base-scope read each.
+   */
+  readonly dnAttribute?: string;
   /** Keep the unmapped entry on each record (debugging). */
   readonly keepRaw?: boolean;
 }

@@ -4,12 +4,15 @@ import {
   Client,
   ConfidentialityRequiredError,
   InappropriateAuthError,
+  InappropriateMatchingError,
   InsufficientAccessError,
   InvalidCredentialsError,
   InvalidDNSyntaxError,
   NoSuchObjectError,
+  ProtocolError,
   ResultCodeError,
   StrongAuthRequiredError,
+  UndefinedTypeError,
   type Entry,
 } from 'ldapts';
 import { classifyNetworkError } from '@hub/scim-client';
@@ -46,6 +49,8 @@ const CURSOR_KIND = 'ldap';
 export const DEFAULT_MEMBER_CACHE_SIZE = 20_000;
 /** Member lookups in flight at once on the pull's connection (LDAP multiplexes by message id). */
 const LOOKUP_CONCURRENCY = 32;
+/** DNs per batched member lookup (one OR filter). */
+const DN_BATCH = 100;
 const DEFAULT_BINARY: Readonly<Record<string, LdapBinaryEncoding>> = {
   objectGUID: 'guid',
   objectSid: 'hex',
@@ -67,6 +72,8 @@ interface PullState {
   mode: 'full' | 'delta';
   /** Normalised DN → source key, for resolving members without a lookup (bounded, LRU). */
   readonly keys: DnKeyCache;
+  /** The server refused the DN attribute in a filter: members are looked up one at a time. */
+  dnAttributeRefused?: boolean;
 }
 
 /**
@@ -236,9 +243,13 @@ export class LdapConnector implements SourceConnector {
         paged: { pageSize: this.pageSize },
       });
       const iterator = pages[Symbol.asyncIterator]();
+      // The next page is asked for before this one is mapped, so the server works while we do.
+      let next = this.guard(() => iterator.next(), base);
       for (;;) {
-        const page = await this.guard(() => iterator.next(), base);
+        const page = await next;
         if (page.done) break;
+        next = this.guard(() => iterator.next(), base);
+        next.catch(() => undefined); // awaited on the next turn; a pull stopped early drops it
         const records: SourceRecord[] = [];
         for (const entry of page.value.searchEntries) {
           const record = await this.toRecord(state, plan, entry);
@@ -324,14 +335,72 @@ export class LdapConnector implements SourceConnector {
         else missing.push(plain);
       }
     }
-    // Members not in the cache (other subtrees, a delta, or read long before): look them up.
-    for (let i = 0; i < missing.length; i += LOOKUP_CONCURRENCY) {
+    // Members not in the cache (other subtrees, a delta, or read long before): look them up, in
+    // batches by the DN attribute first, then one base-scope read for each the batches missed.
+    const batched = await this.lookupKeysByDnAttribute(state, missing);
+    const leftover: string[] = [];
+    for (const dn of missing) {
+      const key = batched.get(normaliseDn(dn));
+      if (key) keys.push(key);
+      else leftover.push(dn);
+    }
+    for (let i = 0; i < leftover.length; i += LOOKUP_CONCURRENCY) {
       const found = await Promise.all(
-        missing.slice(i, i + LOOKUP_CONCURRENCY).map((dn) => this.lookupKey(state, dn)),
+        leftover.slice(i, i + LOOKUP_CONCURRENCY).map((dn) => this.lookupKey(state, dn)),
       );
       for (const key of found) if (key) keys.push(key);
     }
     return keys;
+  }
+
+  /**
+   * Keys of many entries by DN in few searches: `(|(entryDN=…)(entryDN=…)…)` under the users' base
+   * DNs, DN_BATCH DNs per search. Thousands of base-scope reads cost thousands of round trips;
+   * these cost one per batch. A server that refuses the attribute is asked one DN at a time from
+   * then on (the caller's fallback).
+   */
+  private async lookupKeysByDnAttribute(
+    state: PullState,
+    dns: readonly string[],
+  ): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const attribute = this.config.dnAttribute ?? 'entryDN';
+    if (dns.length === 0 || attribute === 'none' || state.dnAttributeRefused || !this.users) return found;
+    const attrs = this.keyAttribute.toLowerCase() === 'dn' ? ['1.1'] : [this.keyAttribute];
+    for (let i = 0; i < dns.length; i += DN_BATCH) {
+      const filter = `(|${dns
+        .slice(i, i + DN_BATCH)
+        .map((dn) => equalityFilter(attribute, dn))
+        .join('')})`;
+      for (const base of this.users.config.baseDns) {
+        try {
+          const { searchEntries } = await state.client.search(base, {
+            scope: this.users.config.scope ?? 'sub',
+            filter,
+            attributes: attrs,
+            explicitBufferAttributes: this.binaryNames([this.keyAttribute]),
+          });
+          for (const entry of searchEntries) {
+            const normal = normaliseDn(entry.dn);
+            const key = this.keyOf(entry.dn, this.readEntry(entry));
+            found.set(normal, key);
+            state.keys.set(normal, key);
+          }
+        } catch (e) {
+          if (e instanceof NoSuchObjectError) continue;
+          if (
+            e instanceof ProtocolError ||
+            e instanceof UndefinedTypeError ||
+            e instanceof InappropriateMatchingError
+          ) {
+            state.dnAttributeRefused = true;
+            return found;
+          }
+          throw this.translate(e, base);
+        }
+      }
+    }
+    return found;
   }
 
   private async lookupKey(state: PullState, dn: string): Promise<string | undefined> {
@@ -377,12 +446,18 @@ export class LdapConnector implements SourceConnector {
       if (lower.endsWith(';binary')) lower = lower.slice(0, -7);
       const list = Array.isArray(raw) ? raw : [raw];
       const encoding = this.binary.get(lower);
-      out.set(
-        lower,
-        encoding
-          ? list.map((v) => encodeBinary(v, encoding))
-          : list.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
-      );
+      if (encoding)
+        out.set(
+          lower,
+          list.map((v) => encodeBinary(v, encoding)),
+        );
+      // Most values are strings already: keep ldapts' array instead of copying it (hot path).
+      else if (list.some((v) => Buffer.isBuffer(v)))
+        out.set(
+          lower,
+          list.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
+        );
+      else out.set(lower, list);
     }
     return out;
   }
