@@ -16,6 +16,7 @@ import {
 } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
 import { ReconcileModule, ReconcileRunner } from '@hub/reconcile';
+import { representationHash } from '@hub/push';
 import { ScimClient } from '@hub/scim-client';
 import { SecretsModule } from '@hub/secrets';
 import { benchTenant, type Benchmark, type BenchRow } from './harness';
@@ -191,6 +192,10 @@ async function load(
   set: string,
   n: number,
 ): Promise<void> {
+  // Synced links carry the hash of what was pushed (the representation of the golden record).
+  const hashes = Array.from({ length: n }, (_, i) =>
+    representationHash({ schemas: [USER], externalId: hubId(set, i), ...attributesOf(set, i) }),
+  );
   const attrs = `jsonb_build_object('schemas', jsonb_build_array('${USER}'), 'userName', '${set}user' || i,
     'name', jsonb_build_object('givenName', 'Given' || i, 'familyName', 'Family' || i),
     'title', 'Title ' || (i % 50), 'active', true)`;
@@ -204,10 +209,10 @@ async function load(
     `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state, pushed_hash,
        pushed_version, desired_version, status, last_pushed_at, updated_at)
      SELECT gen_random_uuid(), $1::uuid, $2::uuid, md5($4 || i)::uuid, 'User', $4 || '-r' || i,
-       ${attrs} || jsonb_build_object('externalId', md5($4 || i)::uuid::text), md5('h' || i), 1, 1, 'synced',
+       ${attrs} || jsonb_build_object('externalId', md5($4 || i)::uuid::text), h.hash, 1, 1, 'synced',
        now() - interval '1 hour', now()
-     FROM generate_series(0, $3::int - 1) AS i`,
-    [tenantId, targetId, n, set],
+     FROM unnest($3::text[]) WITH ORDINALITY AS h(hash, n), LATERAL (SELECT (h.n - 1)::int AS i) x`,
+    [tenantId, targetId, hashes, set],
   );
 }
 

@@ -59,7 +59,11 @@ export class ReconcileStoreRepository {
     return new Map(rows.map((r) => [r.remote_id, toLink(r)]));
   }
 
-  /** Links by remote id with their golden records, in one statement (the per-page read). */
+  /**
+   * Links by remote id with their golden records, in one statement (the per-page read). Without
+   * the pushed state: it is read (`pushedState`) only for links whose pushed hash differs from the
+   * representation the hub would push now.
+   */
   async linkedWithGolden(
     tenantId: TenantId,
     targetId: string,
@@ -74,7 +78,8 @@ export class ReconcileStoreRepository {
         lifecycle_state: ReconcileGolden['lifecycleState'] | null;
       }
     >(
-      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_state, l.pushed_hash,
+      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
+         NULL::jsonb AS pushed_state,
          r.id AS gid, r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM target_links l LEFT JOIN resources r ON r.tenant_id = $1::uuid AND r.id = l.resource_id
        WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[])`,
@@ -171,6 +176,15 @@ export class ReconcileStoreRepository {
       [targetId, resourceType, after, limit, pushedBefore],
     );
     return rows.map((r) => ({ resourceId: r.resource_id, remoteId: r.remote_id }));
+  }
+
+  async pushedState(targetId: string, resourceId: string): Promise<Record<string, unknown> | null> {
+    const rows = await this.prisma.rawQuery<{ pushed_state: Record<string, unknown> | null }>(
+      `SELECT pushed_state FROM target_links WHERE target_id = $1::uuid AND resource_id = $2::uuid`,
+      [targetId, resourceId],
+      'reconcile_pushed_state',
+    );
+    return rows[0]?.pushed_state ?? null;
   }
 
   async getLink(targetId: string, resourceId: string): Promise<ReconcileLink | null> {

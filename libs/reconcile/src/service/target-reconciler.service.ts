@@ -15,6 +15,7 @@ import {
   TargetContexts,
   TargetGate,
   decideScope,
+  representationHash,
   toRepresentation,
   type TargetContext,
   type TypeContext,
@@ -141,34 +142,42 @@ export class TargetReconciler {
       pagination: plan.pagination,
       ...(plan.filter ? { filter: plan.filter } : {}),
     });
-    const fetch = (n: number) =>
-      this.gated(ctx, () => pages.next()).catch((error: unknown) => {
+    const fetch = (n: number) => {
+      const page = this.gated(ctx, () => pages.next()).catch((error: unknown) => {
         throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
       });
-    // The next page is on its way while this one is compared and acted on.
+      // The page's links and golden records are read as soon as the page is in.
+      const linked = page.then((next) =>
+        next.done
+          ? new Map()
+          : this.store.linkedWithGolden(state.tenantId, ctx.target.id, idsOf(next.value.resources)),
+      );
+      linked.catch(() => undefined); // surfaced when awaited
+      return { page, linked };
+    };
+    // The next page (and its rows in the hub) is on its way while this one is compared and acted on.
     let pending = fetch(1);
     for (let n = 1; ; n++) {
-      const next = await pending;
+      const next = await pending.page;
       if (next.done) break;
+      const linked = pending.linked;
       pending = fetch(n + 1);
-      pending.catch(() => undefined); // surfaced when awaited
       const resources = next.value.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
       for (const r of resources) seen.add(r.id as string);
-      await this.page(state, resources);
+      await this.page(state, resources, await linked);
     }
     await this.settle(state, 0);
   }
 
-  private async page(state: RunContext, resources: JsonObject[]): Promise<void> {
+  private async page(
+    state: RunContext,
+    resources: JsonObject[],
+    linked: Awaited<ReturnType<ReconcileStoreRepository['linkedWithGolden']>>,
+  ): Promise<void> {
     const { tenantId, ctx, type, run } = state;
     const report = new ReportPage(state.sampled);
     report.page();
     report.count('seen', resources.length);
-    const linked = await this.store.linkedWithGolden(
-      tenantId,
-      ctx.target.id,
-      resources.map((r) => r.id as string),
-    );
     const unlinked = resources.filter((r) => !linked.has(r.id as string));
     const matchAttr = type.config.matchAttribute;
     const matches = await this.store.matchGolden(
@@ -223,9 +232,10 @@ export class TargetReconciler {
     state: RunContext,
     report: ReportPage,
     remote: JsonObject,
-    link: ReconcileLink,
+    linkRead: ReconcileLink,
     golden: ReconcileGolden | null,
   ): Promise<void> {
+    let link = linkRead;
     const { tenantId, ctx, type, run, owned } = state;
     let desired: JsonObject | null = null;
     if (golden && golden.lifecycleState !== 'deleted') {
@@ -271,6 +281,11 @@ export class TargetReconciler {
         }
       }
     }
+    // The pushed state only adds attribute names when it differs from what the hub would push now
+    // (its hash says so): read it then, not for every object.
+    if (desired && link.pushedHash !== null && link.pushedHash === representationHash(desired))
+      link = { ...link, pushedState: null };
+    else link = { ...link, pushedState: await this.store.pushedState(ctx.target.id, link.resourceId) };
     const decided = classifyLinked({
       remote,
       link,
@@ -511,6 +526,10 @@ async function forEachLimit<T>(
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function idsOf(resources: readonly JsonObject[]): string[] {
+  return resources.filter((r) => typeof r.id === 'string' && r.id !== '').map((r) => r.id as string);
 }
 
 function stripServer(o: JsonObject): JsonObject {
