@@ -309,6 +309,25 @@ describe('reconciliation of targets', () => {
     });
     expect(at(server, 'robot-devil')).toBeUndefined();
     expect(at(server, 'hermes')).toBeDefined();
+
+    // A schedule (every second, for the test) opens runs by itself; removing it stops them.
+    const scheduled = await admin('PUT', `/admin/v1/targets/${target.id}/reconciliation-settings/User`, {
+      schedule: '* * * * * *',
+      policy: { orphan: 'delete' },
+    });
+    expect(scheduled.status).toBe(200);
+    const byScheduler = await eventually(async () => {
+      const list = await admin('GET', `/admin/v1/reconciliations?targetId=${target.id}`);
+      const run = (list.body.items as Array<{ id: string; trigger: string; status: string }>).find(
+        (r) => r.trigger === 'schedule' && r.status === 'done',
+      );
+      return run;
+    });
+    expect(byScheduler).toMatchObject({ trigger: 'schedule', status: 'done' });
+    const off = await admin('PUT', `/admin/v1/targets/${target.id}/reconciliation-settings/User`, {
+      policy: { orphan: 'delete' },
+    });
+    expect(off.body.schedule).toBeUndefined();
   });
 
   it('a mail service that mints the work email: the value reaches the golden record and the other targets', async () => {
