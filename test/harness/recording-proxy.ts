@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -11,11 +12,15 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-export async function startRecordingProxy(upstreamBaseUrl: string): Promise<RecordingProxy> {
+/** `tls`: serve HTTPS with this key and certificate (PEM), e.g. a self-signed one. */
+export async function startRecordingProxy(
+  upstreamBaseUrl: string,
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<RecordingProxy> {
   const upstream = new URL(upstreamBaseUrl);
   const requests: RecordingProxy['requests'] = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const entry = { method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now(), status: 0 };
     requests.push(entry);
     const forward = http.request(
@@ -38,11 +43,12 @@ export async function startRecordingProxy(upstreamBaseUrl: string): Promise<Reco
       res.destroy();
     });
     req.pipe(forward);
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}${upstream.pathname.replace(/\/+$/, '')}`,
+    baseUrl: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}${upstream.pathname.replace(/\/+$/, '')}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

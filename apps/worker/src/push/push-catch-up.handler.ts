@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PushService } from '@hub/push';
 import { JobName, JobQueue, OnJob, QueueName, type JobPayloads } from '@hub/queue';
 
@@ -7,8 +7,9 @@ export const PUSH_CATCH_UP_EVERY_MS = Number(process.env.PUSH_CATCH_UP_EVERY_MS 
 
 /** The scheduled catch-up: one BullMQ job scheduler, whichever worker takes each run. */
 @Injectable()
-export class PushCatchUpHandler implements OnApplicationBootstrap {
+export class PushCatchUpHandler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PushCatchUpHandler.name);
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly push: PushService,
@@ -16,6 +17,18 @@ export class PushCatchUpHandler implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.schedule();
+    // The scheduler lives in Redis: a Redis that restarted empty forgets it while this worker runs
+    // on. Upserting is idempotent, so every replica re-asserts it now and then.
+    this.timer = setInterval(() => void this.schedule(), 10 * PUSH_CATCH_UP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async schedule(): Promise<void> {
     await this.jobs
       .queue(QueueName.Push)
       .upsertJobScheduler(

@@ -138,6 +138,40 @@ export class TargetLinkRepository {
   }
 
   /**
+   * After Redis lost its data (fan-out jobs gone with it): makes the target's links level with the
+   * golden records again and returns the resources that need a push: records of `resourceTypes`
+   * with no link or a link that wants an older version, and clean, live links whose record is gone
+   * (a lost deletion). Idempotent; one anti-join per target, so it runs on a detected loss only.
+   */
+  async closeGaps(tenantId: TenantId, targetId: string, resourceTypes: readonly string[]): Promise<string[]> {
+    const missing = await this.prisma.rawQuery<{ resource_id: string }>(
+      `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, desired_version, status, updated_at)
+       SELECT gen_random_uuid(), r.tenant_id, $2::uuid, r.id, r.resource_type, r.version, 'pending', now()
+       FROM resources r
+       LEFT JOIN target_links l ON l.target_id = $2::uuid AND l.resource_id = r.id
+       WHERE r.tenant_id = $1::uuid AND r.resource_type = ANY($3::text[])
+         AND (l.id IS NULL OR l.desired_version < r.version)
+       ON CONFLICT (target_id, resource_id) DO UPDATE SET
+         desired_version = GREATEST(target_links.desired_version, EXCLUDED.desired_version),
+         status = CASE WHEN target_links.status = 'failed' THEN 'pending' ELSE target_links.status END,
+         attempts = CASE WHEN target_links.status = 'failed' THEN 0 ELSE target_links.attempts END,
+         updated_at = now()
+       RETURNING resource_id`,
+      [tenantId, targetId, resourceTypes],
+    );
+    const gone = await this.prisma.rawQuery<{ resource_id: string }>(
+      `UPDATE target_links l SET desired_version = COALESCE(l.pushed_version, l.desired_version) + 1, updated_at = now()
+       WHERE l.target_id = $1::uuid AND l.remote_id IS NOT NULL
+         AND l.status NOT IN ('deprovisioned', 'out_of_scope', 'failed', 'held')
+         AND l.pushed_version IS NOT DISTINCT FROM l.desired_version
+         AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = l.resource_id)
+       RETURNING resource_id`,
+      [targetId],
+    );
+    return [...missing, ...gone].map((r) => r.resource_id);
+  }
+
+  /**
    * Links with work to do (the partial index `target_links_dirty`), keyset by resource id, not
    * failed or held, and not touched in the last `quietMs` (their job is most likely still queued).
    */

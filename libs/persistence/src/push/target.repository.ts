@@ -115,6 +115,15 @@ export class TargetRepository {
     return row && toRecord(row);
   }
 
+  /** Every enabled target of every tenant (the worker's scans after a Redis loss). */
+  async listEnabled(): Promise<TargetRecord[]> {
+    const rows = await this.prisma.target.findMany({
+      where: { enabled: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(toRecord);
+  }
+
   /** Enabled targets that provision this resource type (its entry present and enabled). */
   async listForResourceType(tenantId: TenantId, resourceType: string): Promise<TargetRecord[]> {
     const rows = await this.prisma.target.findMany({ where: { tenantId, enabled: true } });

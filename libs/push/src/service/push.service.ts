@@ -180,6 +180,7 @@ export class PushService implements OnModuleInit {
     let probed = 0;
     let resumed = 0;
     let enqueued = 0;
+    if (await this.gate.firstSight()) enqueued += await this.closeGaps();
     for (const due of await this.targets.dueProbes(new Date())) {
       probed += 1;
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
@@ -200,6 +201,27 @@ export class PushService implements OnModuleInit {
       enqueued += dirty.length;
     }
     return { probed, resumed, enqueued };
+  }
+
+  /**
+   * Redis is new or came back empty: fan-out jobs that were queued are gone, and with them the
+   * links they would have raised. Every enabled target's links are made level with the golden
+   * records again (Postgres is the state) and what needs a push is enqueued; quarantined targets'
+   * links stay dirty until their probe resumes them.
+   */
+  async closeGaps(): Promise<number> {
+    let enqueued = 0;
+    for (const t of await this.targets.listEnabled()) {
+      const types = Object.entries(t.resourceTypes)
+        .filter(([, c]) => (c as { enabled?: boolean }).enabled !== false)
+        .map(([type]) => type);
+      const ids = await this.links.closeGaps(t.tenantId, t.id, types);
+      if (ids.length)
+        this.logger.log({ targetId: t.id, resources: ids.length }, 'links levelled after a Redis loss');
+      if (t.state === 'active') await this.enqueueMany(t.tenantId, t.id, ids);
+      enqueued += ids.length;
+    }
+    return enqueued;
   }
 
   /** One probe of a quarantined target; true when it answered and was resumed. */

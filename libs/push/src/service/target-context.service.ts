@@ -134,6 +134,8 @@ export class TargetContexts {
         ...(tls.clientCertPem ? { certPem: tls.clientCertPem } : {}),
         ...(secrets.clientKeyPem ? { keyPem: secrets.clientKeyPem } : {}),
         ...(tls.serverName ? { serverName: tls.serverName } : {}),
+        // Only an explicit false turns verification off (a lab target); absent means verify.
+        ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
       },
       // The pipeline retries itself: every attempt must pass the target's shared rate limit.
       retry: { maxAttempts: 1 },

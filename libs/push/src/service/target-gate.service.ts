@@ -107,6 +107,15 @@ export class TargetGate implements OnApplicationShutdown {
     return n;
   }
 
+  /**
+   * True the first time any replica asks on this Redis' data set: a marker key set with NX. A
+   * Redis that restarted empty (or a new one) answers true once, which is how the catch-up learns
+   * that queued fan-out and push jobs may have been lost.
+   */
+  async firstSight(): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}:epoch`, new Date().toISOString(), 'NX')) === 'OK';
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.redis.disconnect();
   }
