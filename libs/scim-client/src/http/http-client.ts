@@ -13,6 +13,8 @@ export interface TlsOptions {
   readonly keyPem?: string;
   readonly keyPassphrase?: string;
   readonly serverName?: string;
+  /** Default true; false accepts any certificate (a lab target with a self-signed one only). */
+  readonly rejectUnauthorized?: boolean;
 }
 
 export interface HttpClientOptions {
@@ -96,6 +98,7 @@ export class HttpClient {
       ...(options.tls?.keyPem ? { key: options.tls.keyPem } : {}),
       ...(options.tls?.keyPassphrase ? { passphrase: options.tls.keyPassphrase } : {}),
       ...(options.tls?.serverName ? { servername: options.tls.serverName } : {}),
+      ...(options.tls?.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
     };
     this.pool = new Pool(this.origin, {
       connections: options.connections ?? 8,
