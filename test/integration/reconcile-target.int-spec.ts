@@ -298,6 +298,13 @@ describe('reconciliation of targets', () => {
     });
     expect(saved.status).toBe(200);
     expect(saved.body.policy).toMatchObject({ orphan: 'delete', drifted: 'remediate' });
+    // Replacing the type's push configuration keeps its reconciliation settings.
+    const replaced = await admin('PATCH', `/admin/v1/targets/${target.id}`, {
+      resourceTypes: { User: { matchAttribute: 'userName', deprovision: 'disable' } },
+    });
+    expect(replaced.status).toBe(200);
+    const kept = await admin('GET', `/admin/v1/targets/${target.id}/reconciliation-settings/User`);
+    expect(kept.body.policy).toMatchObject({ orphan: 'delete' });
 
     const run = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
       resourceType: 'User',

@@ -140,7 +140,9 @@ export class TargetAdminService {
         ...(dto.baseUrl !== undefined ? { baseUrl: dto.baseUrl } : {}),
         ...(config.auth ? { auth: config.auth } : {}),
         ...(dto.tls !== undefined ? { tls: { ...dto.tls } } : {}),
-        ...(config.resourceTypes ? { resourceTypes: config.resourceTypes } : {}),
+        ...(config.resourceTypes
+          ? { resourceTypes: keepReconcileSettings(config.resourceTypes, current.resourceTypes) }
+          : {}),
         ...(config.deletionThreshold ? { deletionThreshold: config.deletionThreshold } : {}),
         ...(dto.rateLimit !== undefined ? { rateLimit: dto.rateLimit } : {}),
         ...(dto.concurrency !== undefined ? { concurrency: dto.concurrency } : {}),
@@ -406,4 +408,21 @@ export function targetFailure(error: unknown, what: string): BadGatewayException
 function conflict(error: unknown): never {
   if (error instanceof TargetNameTakenError) throw new ConflictException(error.message);
   throw error;
+}
+
+/**
+ * Reconciliation settings live beside each type's push configuration but have their own endpoint
+ * (`/reconciliation-settings/:type`); replacing a type's push configuration keeps them.
+ */
+function keepReconcileSettings(
+  next: Record<string, unknown>,
+  stored: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [type, config] of Object.entries(next)) {
+    const previous = stored?.[type] as { reconcile?: unknown } | undefined;
+    out[type] =
+      previous?.reconcile !== undefined ? { ...(config as object), reconcile: previous.reconcile } : config;
+  }
+  return out;
 }
