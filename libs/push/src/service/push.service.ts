@@ -180,7 +180,7 @@ export class PushService implements OnModuleInit {
     let probed = 0;
     let resumed = 0;
     let enqueued = 0;
-    if (await this.gate.firstSight()) enqueued += await this.closeGaps();
+    enqueued += await this.closeGaps();
     for (const due of await this.targets.dueProbes(new Date())) {
       probed += 1;
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
@@ -204,21 +204,24 @@ export class PushService implements OnModuleInit {
   }
 
   /**
-   * Redis is new or came back empty: fan-out jobs that were queued are gone, and with them the
-   * links they would have raised. Every enabled target's links are made level with the golden
-   * records again (Postgres is the state) and what needs a push is enqueued; quarantined targets'
-   * links stay dirty until their probe resumes them.
+   * Levels the links of every enabled target not yet levelled on this Redis for its current
+   * configuration: a new target (existing records reach it), a changed one (a type enabled), and
+   * all of them after Redis came back empty (queued fan-out jobs, and the links they would have
+   * raised, are gone). Postgres is the state: records with no link or a stale one, and live links
+   * whose record is gone, are made dirty and enqueued; a quarantined target's wait for its probe.
    */
   async closeGaps(): Promise<number> {
     let enqueued = 0;
     for (const t of await this.targets.listEnabled()) {
+      const stamp = String(t.updatedAt.getTime());
+      if (await this.gate.levelled(t.id, stamp)) continue;
       const types = Object.entries(t.resourceTypes)
         .filter(([, c]) => (c as { enabled?: boolean }).enabled !== false)
         .map(([type]) => type);
       const ids = await this.links.closeGaps(t.tenantId, t.id, types);
-      if (ids.length)
-        this.logger.log({ targetId: t.id, resources: ids.length }, 'links levelled after a Redis loss');
+      if (ids.length) this.logger.log({ targetId: t.id, resources: ids.length }, 'links levelled');
       if (t.state === 'active') await this.enqueueMany(t.tenantId, t.id, ids);
+      await this.gate.markLevelled(t.id, stamp);
       enqueued += ids.length;
     }
     return enqueued;

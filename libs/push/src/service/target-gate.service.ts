@@ -108,12 +108,16 @@ export class TargetGate implements OnApplicationShutdown {
   }
 
   /**
-   * True the first time any replica asks on this Redis' data set: a marker key set with NX. A
-   * Redis that restarted empty (or a new one) answers true once, which is how the catch-up learns
-   * that queued fan-out and push jobs may have been lost.
+   * Whether the target's links were levelled with the golden records for this configuration
+   * (`stamp`) on this Redis' data set. The marker vanishes with Redis' data (queued jobs lost) and
+   * does not match after a configuration change, and a new target has none: each case levels.
    */
-  async firstSight(): Promise<boolean> {
-    return (await this.redis.set(`${this.prefix}:epoch`, new Date().toISOString(), 'NX')) === 'OK';
+  async levelled(targetId: string, stamp: string): Promise<boolean> {
+    return (await this.redis.get(this.key('levelled', targetId))) === stamp;
+  }
+
+  async markLevelled(targetId: string, stamp: string): Promise<void> {
+    await this.redis.set(this.key('levelled', targetId), stamp);
   }
 
   async onApplicationShutdown(): Promise<void> {
