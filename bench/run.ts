@@ -3,6 +3,7 @@ import { aggregationBenchmark } from './aggregation.bench';
 import { apiAuthBenchmark } from './api-auth.bench';
 import { ldapReadBenchmark } from './ldap-read.bench';
 import { ldapSyncBenchmark } from './ldap-sync.bench';
+import { pushFanoutBenchmark } from './push-fanout.bench';
 import { reconcileBenchmark } from './reconcile.bench';
 import { scimInboundBenchmark } from './scim-inbound.bench';
 import { printTable, withInfrastructure, type Benchmark, type BenchRow, type Size } from './harness';
@@ -19,6 +20,7 @@ const BENCHMARKS: Benchmark[] = [
   ldapSyncBenchmark,
   aggregationBenchmark,
   reconcileBenchmark,
+  pushFanoutBenchmark,
 ];
 
 async function main(): Promise<void> {

@@ -155,7 +155,7 @@ describe('push under worker kills and a Redis restart', () => {
           problems.push(`the worker has exited (${worker.child.exitCode}):\n${worker.output().slice(-3000)}`);
         return problems;
       },
-      240_000,
+      360_000,
       'the three targets',
     );
     // Every account was created once: a create whose answer was lost was adopted, not repeated.
@@ -165,7 +165,7 @@ describe('push under worker kills and a Redis restart', () => {
       );
       expect(created).toHaveLength(USERS);
     }
-  }, 420_000);
+  }, 560_000);
 });
 
 /** mulberry32: the kill schedule replays from its seed. */
