@@ -70,6 +70,20 @@ export interface LoadResult {
   p99Ms: number;
 }
 
+/** Throughput and latency percentiles of a load run (latencies in ms, elapsed in s). */
+export function loadResult(latencies: number[], errors: number, elapsed: number): LoadResult {
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return {
+    requests: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+  };
+}
+
 /** Closed-loop load: `concurrency` callers each send their next request when the last answered. */
 export async function httpLoad(
   baseUrl: string,
@@ -93,16 +107,7 @@ export async function httpLoad(
   await Promise.all(Array.from({ length: options.concurrency }, caller));
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return {
-    requests: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50Ms: pct(50),
-    p99Ms: pct(99),
-  };
+  return loadResult(latencies, errors, elapsed);
 }
 
 /**
@@ -135,16 +140,7 @@ export async function httpRateLoad(
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return {
-    requests: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50Ms: pct(50),
-    p99Ms: pct(99),
-  };
+  return loadResult(latencies, errors, elapsed);
 }
 
 export function printTable(rows: BenchRow[]): boolean {

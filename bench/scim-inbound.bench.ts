@@ -282,16 +282,7 @@ async function postLoad(
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
   if (errors) throw new Error(`${errors} creates failed at ${base}${path}`);
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return {
-    requests: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50Ms: pct(50),
-    p99Ms: pct(99),
-  };
+  return loadResult(latencies, errors, elapsed);
 }
 
 /** The same SQL as the hub, without the framework: the "limit" the hub is compared to. */
