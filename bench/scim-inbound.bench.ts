@@ -13,6 +13,7 @@ import {
   type Benchmark,
   type BenchRow,
   type LoadResult,
+  loadResult,
 } from './harness';
 
 const USERS = { tiny: 500, small: 10_000, full: 100_000 };
