@@ -256,7 +256,14 @@ interface Worker {
 function startWorker(env: Record<string, string>): Worker {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // BENCH_WORKER_NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the worker.
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      ...(process.env.BENCH_WORKER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
+        : {}),
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return {

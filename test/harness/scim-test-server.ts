@@ -118,8 +118,9 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
     ...initial,
   };
   const registry = SchemaRegistry.withBuiltIns({ device: false });
+  const users = new NameIndexedMap();
   const store = new Map<'User' | 'Group', Map<string, JsonObject>>([
-    ['User', new Map()],
+    ['User', users],
     ['Group', new Map()],
   ]);
   const requests: RecordedRequest[] = [];
@@ -161,12 +162,10 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   };
 
   const checkUnique = (type: 'User' | 'Group', resource: JsonObject, id?: string) => {
-    const key = type === 'User' ? 'userName' : 'displayName';
-    const value = String(resource[key] ?? '').toLowerCase();
-    for (const other of store.get(type)!.values()) {
-      if (other.id !== id && String(other[key] ?? '').toLowerCase() === value && type === 'User')
-        throw new UniquenessError(`${key} ${JSON.stringify(resource[key])} is already taken`);
-    }
+    if (type !== 'User') return;
+    for (const other of users.named(String(resource.userName ?? '')))
+      if (other.id !== id)
+        throw new UniquenessError(`userName ${JSON.stringify(resource.userName)} is already taken`);
   };
 
   const seed = (type: 'User' | 'Group', input: JsonObject, lastModified?: string): JsonObject => {
@@ -179,12 +178,19 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   const list = (type: 'User' | 'Group', query: Record<string, string>, body?: JsonObject) => {
     const params = { ...query, ...(body ?? {}) } as Record<string, unknown>;
     const schemas = schemasOf(type);
-    let items = [...store.get(type)!.values()].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    let items: JsonObject[];
     if (params.filter !== undefined) {
       if (!options.filterSupported) throw new ScimError(400, 'invalidFilter', 'Filtering is not supported');
       const predicate = compileFilter(validateFilter(parseFilter(params.filter), schemas));
-      items = items.filter(predicate);
-    }
+      // The match lookup (`userName eq "…"`) through the index; the filter still decides.
+      const byName =
+        type === 'User' ? /^\s*userName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(String(params.filter)) : null;
+      const candidates = byName
+        ? users.named(JSON.parse(`"${byName[1]!}"`) as string)
+        : store.get(type)!.values();
+      items = [...candidates].filter(predicate);
+    } else items = [...store.get(type)!.values()];
+    items.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
     const max = options.maxPageSize ?? 100;
     const project = (r: JsonObject) =>
       projectResource(r, schemas, {
@@ -480,4 +486,37 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Users by id, with an index on lower-cased userName kept by every set and delete (tests included). */
+class NameIndexedMap extends Map<string, JsonObject> {
+  private readonly byName = new Map<string, Set<string>>();
+
+  override set(id: string, user: JsonObject): this {
+    this.unindex(id);
+    super.set(id, user);
+    const key = String(user.userName ?? '').toLowerCase();
+    if (!this.byName.has(key)) this.byName.set(key, new Set());
+    this.byName.get(key)!.add(id);
+    return this;
+  }
+
+  override delete(id: string): boolean {
+    this.unindex(id);
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    this.byName?.clear();
+    super.clear();
+  }
+
+  named(userName: string): JsonObject[] {
+    return [...(this.byName.get(userName.toLowerCase()) ?? [])].map((id) => this.get(id)!).filter(Boolean);
+  }
+
+  private unindex(id: string): void {
+    const old = this.get(id);
+    if (old) this.byName.get(String(old.userName ?? '').toLowerCase())?.delete(id);
+  }
 }

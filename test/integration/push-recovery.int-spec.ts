@@ -150,8 +150,6 @@ describe('Active Push recovery', () => {
     const { server, id: targetId } = await target('guarded', {
       resourceTypes: USERS_ONLY('delete', 'title ne "gone"'),
       deletionThreshold: { share: 0.01, windowMinutes: 60, minimum: 1 },
-      // One push at a time: concurrent deprovisioning pushes each pass the count before any is logged.
-      concurrency: 1,
     });
     const names = ['kif', 'nibbler', 'scruffy'];
     const ids = [];

@@ -213,6 +213,7 @@ export class PushStepService {
       link = (await this.links.get(tenantId, target.id, resourceId))!;
     }
     const label = labelOf(record, link);
+    const claims: string[] = [];
     let firstRequest = true;
     let answered: JsonObject | undefined;
     const send = async <T>(
@@ -289,7 +290,7 @@ export class PushStepService {
 
       // The accidental-deletion threshold.
       if (isDeprovisioning(plan, linkState) && link.status !== 'confirmed') {
-        const held = await this.checkThreshold(ctx, link, trace);
+        const held = await this.checkThreshold(ctx, link, trace, claims);
         if (held) {
           entries.push(
             entry(ctx, link, label, { action: 'skip', method: '', path: '' }, 'held', null, 0, {
@@ -385,6 +386,9 @@ export class PushStepService {
     } catch (error) {
       await this.log.append(entries).catch(() => undefined);
       return this.failed(ctx, link, error, trace);
+    } finally {
+      // Logged (or failed): the deprovision now counts in the log, or never happened.
+      for (const claim of claims) await this.gate.releaseDeprovision(target.id, claim).catch(() => undefined);
     }
   }
 
@@ -671,6 +675,7 @@ export class PushStepService {
     ctx: TargetContext,
     link: TargetLinkRecord,
     trace: PushTraceStep[],
+    claims: string[],
   ): Promise<string | undefined> {
     const { target } = ctx;
     if (target.state === 'held') {
@@ -696,7 +701,13 @@ export class PushStepService {
       step: 'threshold',
       detail: { linked, recent, limit: decision.limit, allowed: decision.allowed },
     });
-    if (decision.allowed) return undefined;
+    // Deprovisions in flight (checked, not yet logged) count too, so concurrent pushes of one
+    // target cannot pass the check together: a claim in Redis per push, released once logged.
+    const claim = randomUUID();
+    if (decision.allowed && (await this.gate.claimDeprovision(target.id, decision.limit - recent, claim))) {
+      claims.push(claim);
+      return undefined;
+    }
     const reason = `deletion threshold: ${recent} deprovisioning pushes within ${threshold.windowMinutes} min reached the limit of ${decision.limit} (${Math.round(threshold.share * 100)} % of ${linked} linked)`;
     await this.targets.hold(target.tenantId, target.id, reason);
     this.contexts.forget(target.id);

@@ -50,6 +50,18 @@ end
 return 0
 `;
 
+const CLAIM = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+`;
+
 export interface Reservation {
   /** Reserved: wait `waitMs` then send. Not reserved: come back in `waitMs`. */
   readonly reserved: boolean;
@@ -68,6 +80,7 @@ export class TargetGate implements OnApplicationShutdown {
     this.redis.defineCommand('gateReserve', { numberOfKeys: 1, lua: RESERVE });
     this.redis.defineCommand('gatePause', { numberOfKeys: 1, lua: PAUSE });
     this.redis.defineCommand('gateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: CLAIM });
   }
 
   /** One request's token at `ratePerSecond`, if the wait is at most `maxWaitMs`. */
@@ -93,6 +106,19 @@ export class TargetGate implements OnApplicationShutdown {
 
   async release(targetId: string, holder: string): Promise<void> {
     await this.redis.zrem(this.key('slots', targetId), holder);
+  }
+
+  /**
+   * One deprovisioning push in flight, if fewer than `room` are (room = the threshold's limit
+   * minus those already logged in the window). Leases expire, so a killed worker's claim lapses.
+   */
+  async claimDeprovision(targetId: string, room: number, holder: string): Promise<boolean> {
+    if (room <= 0) return false;
+    return Number(await this.cmd().gateClaim(this.key('deprov', targetId), room, holder, LEASE_MS)) === 1;
+  }
+
+  async releaseDeprovision(targetId: string, holder: string): Promise<void> {
+    await this.redis.zrem(this.key('deprov', targetId), holder);
   }
 
   /** Consecutive transient failures at the target (reset on success), across replicas. */
@@ -133,6 +159,7 @@ export class TargetGate implements OnApplicationShutdown {
       gateReserve(key: string, intervalUs: number, maxWaitMs: number): Promise<number>;
       gatePause(key: string, ms: number): Promise<number>;
       gateAcquire(key: string, limit: number, holder: string, leaseMs: number): Promise<number>;
+      gateClaim(key: string, room: number, holder: string, leaseMs: number): Promise<number>;
     };
   }
 }
