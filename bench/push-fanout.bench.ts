@@ -254,18 +254,17 @@ interface Worker {
 }
 
 function startWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')], {
-    cwd: ROOT,
-    // BENCH_WORKER_NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the worker.
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...env,
-      ...(process.env.BENCH_WORKER_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
-        : {}),
+  // BENCH_WORKER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the worker.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   return {
     child,
     // Linux keeps the process' RSS high-water mark: the peak, whenever it happened.
