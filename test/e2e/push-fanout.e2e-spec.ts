@@ -297,7 +297,31 @@ describe('Active Push fan-out to three targets', () => {
       ],
       150_000,
       'the three targets',
-    );
+    ).catch(async (error: Error) => {
+      // The provisioning log of what failed to converge, for the one who reads the failure.
+      const names = [...error.message.matchAll(/^(faulty|other hub|scimmy): (?:group )?([^:]+):/gm)].map(
+        (m) => m[2]!,
+      );
+      const log = await hub.prisma.rawQuery<Record<string, unknown>>(
+        `SELECT t.name AS target, l.label, l.action, l.method, l.status, l.outcome, l.detail, l.created_at
+         FROM push_log l JOIN targets t ON t.id = l.target_id
+         WHERE l.label = ANY($1::text[]) OR EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE l.label ILIKE n || '%')
+         ORDER BY l.id`,
+        [names],
+      );
+      const pushed = await hub.prisma.rawQuery<Record<string, unknown>>(
+        `SELECT t.name AS target, g.attributes->>'displayName' AS "group", m.attributes->>'userName' AS member,
+                l.status, l.remote_id
+         FROM target_memberships tm JOIN targets t ON t.id = tm.target_id
+         JOIN resources g ON g.id = tm.group_id LEFT JOIN resources m ON m.id = tm.member_id
+         LEFT JOIN target_links l ON l.target_id = tm.target_id AND l.resource_id = tm.member_id
+         ORDER BY 1, 2, 3`,
+        [],
+      );
+      throw new Error(
+        `${error.message}\n${[...log, ...pushed].map((r) => JSON.stringify(r)).join('\n')}`.slice(0, 30_000),
+      );
+    });
 
     // The faults did happen, and were survived.
     const statuses = faulty.requests.map((r) => r.status);

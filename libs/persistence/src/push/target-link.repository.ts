@@ -126,15 +126,16 @@ export class TargetLinkRepository {
   /** Makes links look dirty (catch-up pushes them again even if their job is lost). */
   async markDirty(tenantId: TenantId, targetId: string, resourceIds: readonly string[]): Promise<void> {
     if (!resourceIds.length) return;
-    await this.prisma.targetLink.updateMany({
-      where: {
-        tenantId,
-        targetId,
-        resourceId: { in: [...resourceIds] },
-        status: { notIn: ['failed', 'held'] },
-      },
-      data: { pushedVersion: null },
-    });
+    // Raise what is wanted rather than forget what was pushed: a push of the same object running
+    // now records the version it read, which stays below this one, so it goes round again
+    // (clearing pushed_version was overwritten by that push's record, losing the mark).
+    await this.prisma.rawQuery(
+      `UPDATE target_links SET desired_version = GREATEST(desired_version, COALESCE(pushed_version, 0)) + 1,
+         updated_at = now()
+       WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = ANY($3::uuid[])
+         AND status NOT IN ('failed', 'held')`,
+      [tenantId, targetId, resourceIds],
+    );
   }
 
   /**

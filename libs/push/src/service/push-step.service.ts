@@ -302,8 +302,12 @@ export class PushStepService {
         }
       }
 
+      // What this push satisfies: the record it read, and every request made before it read the
+      // link (a group marked dirty by a member's hand-off wants a version above its record's).
       const pushedVersion =
-        record && record.lifecycleState !== 'deleted' ? record.version : link.desiredVersion;
+        record && record.lifecycleState !== 'deleted'
+          ? Math.max(record.version, link.desiredVersion)
+          : link.desiredVersion;
       // A member about to be deleted leaves its groups first: not every server drops the
       // memberships of a deleted user, and afterwards the hub no longer knows its remote id.
       if (plan.kind === 'delete' && resourceType !== 'Group' && link.remoteId)
