@@ -1,3 +1,4 @@
+import { effectiveRate } from './service/target-gate.service';
 import { SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
 import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
@@ -206,5 +207,16 @@ describe('validateTargetResourceTypes', () => {
         'resourceTypes.User.mapping.attributes[2].target',
       ]),
     );
+  });
+});
+
+describe('effectiveRate (GCRA spacing under a target limit)', () => {
+  it('leaves room for the window boundary and one jittered arrival, and 5 % at higher limits', () => {
+    for (const limit of [4, 5, 10, 15, 30, 60, 300, 1000]) {
+      const rate = effectiveRate(limit);
+      // Most evenly spaced arrivals in a closed 1-s window, plus one late arrival.
+      expect(Math.floor(rate) + 2).toBeLessThanOrEqual(limit);
+      if (limit >= 40) expect(rate).toBeGreaterThanOrEqual(0.95 * limit - 1e-9);
+    }
   });
 });
