@@ -3,6 +3,7 @@
 export * from './target-config';
 export * from './target-config.validator';
 export * from './capabilities';
+export * from './target-connection';
 export * from './job-ids';
 export * from './representation';
 export * from './scope';

@@ -2,18 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { TenantSchemas } from '@hub/aggregation';
 import { TargetRepository, targetSecretsBinding, type TargetRecord, type TenantId } from '@hub/persistence';
 import type { ResourceTypeSchemas } from '@hub/scim';
-import { ScimClient, type AuthConfig } from '@hub/scim-client';
+import { ScimClient } from '@hub/scim-client';
+import { targetConnection } from '../target-connection';
 import { SecretBox } from '@hub/secrets';
 import { effectiveCapabilities, endpointFor } from '../capabilities';
 import { compileMapping, type CompiledMapping } from '../representation';
 import { compileScope, type CompiledScope } from '../scope';
-import type {
-  StoredCapabilities,
-  TargetAuth,
-  TargetResourceTypeConfig,
-  TargetSecrets,
-  TargetTls,
-} from '../target-config';
+import type { StoredCapabilities, TargetResourceTypeConfig, TargetSecrets } from '../target-config';
 
 /** A resource type's configuration at one target, compiled once. */
 export interface TypeContext {
@@ -125,18 +120,8 @@ export class TargetContexts {
           targetSecretsBinding(target.tenantId, target.id),
         ) as TargetSecrets)
       : {};
-    const tls = target.tls as TargetTls;
     const client = new ScimClient({
-      baseUrl: target.baseUrl,
-      auth: authConfig(target.auth as unknown as TargetAuth, secrets),
-      tls: {
-        ...(tls.caPem ? { caPem: tls.caPem } : {}),
-        ...(tls.clientCertPem ? { certPem: tls.clientCertPem } : {}),
-        ...(secrets.clientKeyPem ? { keyPem: secrets.clientKeyPem } : {}),
-        ...(tls.serverName ? { serverName: tls.serverName } : {}),
-        // Only an explicit false turns verification off (a lab target); absent means verify.
-        ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-      },
+      ...targetConnection(target, secrets),
       // The pipeline retries itself: every attempt must pass the target's shared rate limit.
       retry: { maxAttempts: 1 },
       timeouts: { connectMs: 5_000, headersMs: 15_000, bodyMs: 30_000 },
@@ -145,25 +130,5 @@ export class TargetContexts {
     });
     this.clients.set(target.id, { stamp, client });
     return client;
-  }
-}
-
-export function authConfig(auth: TargetAuth, secrets: TargetSecrets): AuthConfig {
-  switch (auth?.kind) {
-    case 'bearer':
-      return { type: 'bearer', token: secrets.token ?? '' };
-    case 'basic':
-      return { type: 'basic', username: auth.username, password: secrets.password ?? '' };
-    case 'oauth2':
-      return {
-        type: 'oauth2ClientCredentials',
-        tokenUrl: auth.tokenUrl,
-        clientId: auth.clientId,
-        clientSecret: secrets.clientSecret ?? '',
-        ...(auth.scope ? { scope: auth.scope } : {}),
-        ...(auth.audience ? { audience: auth.audience } : {}),
-      };
-    default:
-      return { type: 'none' };
   }
 }
