@@ -302,12 +302,16 @@ describe('Active Push fan-out to three targets', () => {
       const names = [...error.message.matchAll(/^(faulty|other hub|scimmy): (?:group )?([^:]+):/gm)].map(
         (m) => m[2]!,
       );
+      // Members the target lists but holds no user for ("?<remote id>"): whose object was that?
+      const strays = [...error.message.matchAll(/\?([0-9a-f-]{36})/g)].map((m) => m[1]!);
       const log = await hub.prisma.rawQuery<Record<string, unknown>>(
-        `SELECT t.name AS target, l.label, l.action, l.method, l.status, l.outcome, l.detail, l.created_at
+        `SELECT t.name AS target, l.label, l.action, l.method, l.path, l.status, l.outcome, l.detail, l.created_at
          FROM push_log l JOIN targets t ON t.id = l.target_id
          WHERE l.label = ANY($1::text[]) OR EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE l.label ILIKE n || '%')
+            OR l.resource_id IN (SELECT l2.resource_id FROM push_log l2
+                                 WHERE l2.detail->>'remoteId' = ANY($2::text[]) OR l2.path LIKE ANY($3::text[]))
          ORDER BY l.id`,
-        [names],
+        [names, strays, strays.map((s) => `%${s}`)],
       );
       const pushed = await hub.prisma.rawQuery<Record<string, unknown>>(
         `SELECT t.name AS target, g.attributes->>'displayName' AS "group", m.attributes->>'userName' AS member,

@@ -83,6 +83,25 @@ describe('planMembership', () => {
     expect(plan.requests.flatMap((r) => r.added).sort()).toEqual(['d', 'e', 'f']);
   });
 
+  it('removes a member under the remote id it was pushed with and adds it under its new one', () => {
+    // The member was deleted at the target and created again: the group still names the old id.
+    const plan = planMembership(
+      new Map([
+        ['a', 'old-a'],
+        ['b', 'rb'],
+      ]),
+      new Map([
+        ['a', 'new-a'],
+        ['b', 'rb'],
+      ]),
+      10,
+    );
+    expect(plan.requests.map((r) => ({ ops: r.operations, added: r.added, removed: r.removed }))).toEqual([
+      { ops: [{ op: 'remove', path: 'members[value eq "old-a"]' }], added: [], removed: ['a'] },
+      { ops: [{ op: 'add', path: 'members', value: [{ value: 'new-a' }] }], added: ['a'], removed: [] },
+    ]);
+  });
+
   it('splits 50,000 members into requests of the batch size', () => {
     const desired = new Map(Array.from({ length: 50_000 }, (_, i) => [`m${i}`, `r${i}`] as [string, string]));
     expect(planMembership(new Map(), desired, 500).requests).toHaveLength(100);

@@ -21,8 +21,9 @@ export function planMembership(
   batchSize: number,
 ): MembershipPlan {
   const size = Math.max(1, batchSize);
-  const removed = [...pushed].filter(([id]) => !desired.has(id));
-  const added = [...desired].filter(([id]) => !pushed.has(id));
+  // A member pushed under another remote id (re-created at the target) leaves and joins again.
+  const removed = [...pushed].filter(([id, remote]) => desired.get(id) !== remote);
+  const added = [...desired].filter(([id, remote]) => pushed.get(id) !== remote);
   const requests: Array<{ operations: PatchOperation[]; added: string[]; removed: string[] }> = [];
   for (let i = 0; i < removed.length; i += size) {
     const chunk = removed.slice(i, i + size);

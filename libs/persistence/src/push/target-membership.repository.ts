@@ -2,24 +2,32 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma.service';
 import type { TenantId } from '../tenant-id';
 
+/** One membership as pushed: the member's hub id and the remote id it was sent as. */
+export interface PushedMember {
+  readonly memberId: string;
+  readonly remoteId: string | null;
+}
+
 /** Group memberships as last pushed to a target (hub ids), the base of the next membership diff. */
 @Injectable()
 export class TargetMembershipRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async members(targetId: string, groupId: string): Promise<string[]> {
-    const rows = await this.prisma.rawQuery<{ member_id: string }>(
-      'SELECT member_id FROM target_memberships WHERE target_id = $1::uuid AND group_id = $2::uuid',
+  /** The members as pushed, with the remote id each was pushed with (null on rows from before it was kept). */
+  async members(targetId: string, groupId: string): Promise<PushedMember[]> {
+    const rows = await this.prisma.rawQuery<{ member_id: string; member_remote_id: string | null }>(
+      `SELECT member_id, member_remote_id FROM target_memberships
+       WHERE target_id = $1::uuid AND group_id = $2::uuid`,
       [targetId, groupId],
     );
-    return rows.map((r) => r.member_id);
+    return rows.map((r) => ({ memberId: r.member_id, remoteId: r.member_remote_id }));
   }
 
-  /** After a membership PATCH succeeded. */
+  /** After a membership PATCH succeeded: `added` with the remote ids they were sent as. */
   async apply(
     targetId: string,
     groupId: string,
-    added: readonly string[],
+    added: readonly { memberId: string; remoteId: string }[],
     removed: readonly string[],
   ): Promise<void> {
     if (removed.length)
@@ -29,9 +37,10 @@ export class TargetMembershipRepository {
       );
     if (added.length)
       await this.prisma.rawQuery(
-        `INSERT INTO target_memberships (target_id, group_id, member_id)
-         SELECT $1::uuid, $2::uuid, m FROM unnest($3::uuid[]) AS m ON CONFLICT DO NOTHING`,
-        [targetId, groupId, added],
+        `INSERT INTO target_memberships (target_id, group_id, member_id, member_remote_id)
+         SELECT $1::uuid, $2::uuid, m, r FROM unnest($3::uuid[], $4::text[]) AS a(m, r)
+         ON CONFLICT (target_id, group_id, member_id) DO UPDATE SET member_remote_id = EXCLUDED.member_remote_id`,
+        [targetId, groupId, added.map((a) => a.memberId), added.map((a) => a.remoteId)],
       );
   }
 
@@ -57,14 +66,6 @@ export class TargetMembershipRepository {
       [tenantId, targetId, memberId],
     );
     return rows.map((r) => r.group_id);
-  }
-
-  /** The member is gone at the target (deleted there): no group lists it any more. */
-  async forgetMember(targetId: string, memberId: string): Promise<void> {
-    await this.prisma.rawQuery(
-      'DELETE FROM target_memberships WHERE target_id = $1::uuid AND member_id = $2::uuid',
-      [targetId, memberId],
-    );
   }
 
   /** Groups whose pushed memberships name `memberId` (its removal must reach them). */

@@ -229,7 +229,11 @@ export class PushStepService {
         const value = await fn();
         if (isObjectAnswer(value)) answered = value;
         const durationMs = Date.now() - started;
-        entries.push(entry(ctx, link!, label, sent, 'ok', okStatus(sent.method), durationMs, detail));
+        // A create's log line names the object it made (the admin can find it at the target).
+        const made = sent.action === 'create' && isObjectAnswer(value) ? { remoteId: String(value.id) } : {};
+        entries.push(
+          entry(ctx, link!, label, sent, 'ok', okStatus(sent.method), durationMs, { ...detail, ...made }),
+        );
         trace.push({ step: 'response', detail: { status: okStatus(sent.method), durationMs } });
         return value;
       } catch (error) {
@@ -377,12 +381,13 @@ export class PushStepService {
       if (plan.kind !== 'noop') await this.gate.failureStreak(target.id, false);
       trace.push({ step: 'outcome', detail: { status, remoteId, pushedVersion } });
 
-      // Groups that waited for this member, or must drop it.
-      if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status, plan);
       // Again after the record: a group push that added this member while it was being deleted
-      // recorded that after the first pass read (its own check covers the other order).
+      // recorded that after the first pass read (its own check covers the other order). Before
+      // anything forgets those memberships: they are the only trace of the add at the target.
       if (plan.kind === 'delete' && resourceType !== 'Group' && link.remoteId)
         await this.dropFromGroups(ctx, resourceId, link.remoteId, send);
+      // Groups that waited for this member, or must drop it.
+      if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status);
 
       const after = await this.links.get(tenantId, target.id, resourceId);
       const again = !!after && after.desiredVersion > pushedVersion;
@@ -550,15 +555,20 @@ export class PushStepService {
   ): Promise<void> {
     const { target } = ctx;
     const hubMembers = await this.golden.memberIds(target.tenantId, groupId);
-    const pushedIds = await this.memberships.members(target.id, groupId);
+    const pushedRows = await this.memberships.members(target.id, groupId);
     const desired = await this.links.remoteIds(target.id, hubMembers);
-    const pushedRemote = await this.links.remoteIds(target.id, pushedIds, true);
+    // Rows from before the remote id was kept with the membership: the member's link may know it.
+    const linked = await this.links.remoteIds(
+      target.id,
+      pushedRows.filter((r) => !r.remoteId).map((r) => r.memberId),
+      true,
+    );
     const pushed = new Map<string, string>();
     const orphaned: string[] = [];
-    for (const id of pushedIds) {
-      const r = pushedRemote.get(id);
-      if (r) pushed.set(id, r);
-      else orphaned.push(id); // its remote object is gone: nothing to remove at the target
+    for (const row of pushedRows) {
+      const r = row.remoteId ?? linked.get(row.memberId);
+      if (r) pushed.set(row.memberId, r);
+      else orphaned.push(row.memberId); // no remote id known anywhere: nothing to name in a removal
     }
     if (orphaned.length) await this.memberships.apply(target.id, groupId, [], orphaned);
     const plan = planMembership(pushed, desired, type.config.memberBatchSize ?? 100);
@@ -583,7 +593,12 @@ export class PushStepService {
         () => ctx.client.patch(type.endpoint, remoteId, request.operations),
         { added: request.added.length },
       );
-      await this.memberships.apply(target.id, groupId, request.added, []);
+      await this.memberships.apply(
+        target.id,
+        groupId,
+        request.added.map((id) => ({ memberId: id, remoteId: desired.get(id)! })),
+        [],
+      );
       // A member deprovisioned while this request was under way: its own push read the group's
       // memberships before this one was recorded, so the removal is this push's to make.
       const live = await this.links.remoteIds(target.id, request.added);
@@ -653,13 +668,10 @@ export class PushStepService {
     memberId: string,
     remoteId: string | null,
     status: LinkStatus,
-    plan: PushPlan,
   ) {
     const { target } = ctx;
     let groups: string[] = [];
-    if (plan.kind === 'delete') {
-      await this.memberships.forgetMember(target.id, memberId);
-    } else if (status === 'synced' && remoteId) {
+    if (status === 'synced' && remoteId) {
       groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId);
     } else if (status === 'deprovisioned' || status === 'out_of_scope') {
       groups = await this.memberships.groupsListing(target.id, memberId);
