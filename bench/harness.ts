@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'undici';
+import { Worker } from 'node:worker_threads';
 import { provisionTenant, type ProvisionedTenant } from '@hub/auth';
 import { loadConfig, type HubConfig } from '@hub/config';
 import {
@@ -18,6 +18,9 @@ import {
   type RunningPostgres,
   type RunningRedis,
 } from '@hub/embedded';
+import type { ClosedLoad, LoadResult, OpenLoad } from './load-client';
+
+export { loadResult, type LoadResult } from './load-client';
 
 export type Size = 'tiny' | 'small' | 'full';
 
@@ -62,85 +65,25 @@ export async function withInfrastructure<T>(
   }
 }
 
-export interface LoadResult {
-  requests: number;
-  errors: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
+/** Closed-loop load from a worker thread (see load-worker.ts). */
+export function httpLoad(baseUrl: string, options: ClosedLoad): Promise<LoadResult> {
+  return inLoadWorker({ kind: 'closed', baseUrl, options });
 }
 
-/** Throughput and latency percentiles of a load run (latencies in ms, elapsed in s). */
-export function loadResult(latencies: number[], errors: number, elapsed: number): LoadResult {
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return {
-    requests: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50Ms: pct(50),
-    p99Ms: pct(99),
-  };
+/** Open-loop load (a fixed request rate) from a worker thread. */
+export function httpRateLoad(baseUrl: string, options: OpenLoad): Promise<LoadResult> {
+  return inLoadWorker({ kind: 'open', baseUrl, options });
 }
 
-/** Closed-loop load: `concurrency` callers each send their next request when the last answered. */
-export async function httpLoad(
-  baseUrl: string,
-  options: { requests: number; concurrency: number; path: string; headers?: Record<string, string> },
-): Promise<LoadResult> {
-  const pool = new Pool(baseUrl, { connections: options.concurrency, pipelining: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  let issued = 0;
-  const started = performance.now();
-  const caller = async () => {
-    while (issued < options.requests) {
-      issued++;
-      const t = performance.now();
-      const res = await pool.request({ method: 'GET', path: options.path, headers: options.headers });
-      await res.body.dump();
-      if (res.statusCode !== 200) errors++;
-      latencies.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, caller));
-  const elapsed = (performance.now() - started) / 1000;
-  await pool.close();
-  return loadResult(latencies, errors, elapsed);
-}
-
-/**
- * Open-loop load: requests leave at a fixed rate whether or not earlier ones answered, and each
- * latency counts from when its request was due (no coordinated omission). This is the latency a
- * service shows at a given load, without the queueing a saturating closed loop adds.
- */
-export async function httpRateLoad(
-  baseUrl: string,
-  options: { perSecond: number; requests: number; path: string; headers?: Record<string, string> },
-): Promise<LoadResult> {
-  const pool = new Pool(baseUrl, { connections: 64, pipelining: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const interval = 1000 / options.perSecond;
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < options.requests; i++) {
-    const due = started + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inFlight.push(
-      pool.request({ method: 'GET', path: options.path, headers: options.headers }).then(async (res) => {
-        await res.body.dump();
-        if (res.statusCode !== 200) errors++;
-        latencies.push(performance.now() - due);
-      }),
+function inLoadWorker(job: unknown): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: job });
+    worker.once('message', (m: { result?: LoadResult; error?: string }) =>
+      m.result ? resolve(m.result) : reject(new Error(`load worker: ${m.error}`)),
     );
-  }
-  await Promise.all(inFlight);
-  const elapsed = (performance.now() - started) / 1000;
-  await pool.close();
-  return loadResult(latencies, errors, elapsed);
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
+  });
 }
 
 export function printTable(rows: BenchRow[]): boolean {
@@ -210,4 +153,26 @@ export async function benchTenant(
     `${name}-${randomUUID().slice(0, 6)}`,
   );
   return { url, config, prisma, tenant };
+}
+
+/**
+ * With BENCH_CPU_PROFILE=<dir>, the main thread's CPU profile of `fn` alone (the servers under
+ * test; the load runs in worker threads) is written there as <name>.cpuprofile.
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
