@@ -306,6 +306,55 @@ describe('Active Push pipeline', () => {
     ]);
   });
 
+  it('moves a group member re-created at the target from its old remote id to its new one', async () => {
+    const { server } = await newTarget('apps-recreated', {
+      User: {
+        enabled: true,
+        matchAttribute: 'userName',
+        mapping: { mode: 'identity' },
+        deprovision: 'disable',
+      },
+      Group: {
+        enabled: true,
+        matchAttribute: 'displayName',
+        mapping: { mode: 'identity' },
+        deprovision: 'delete',
+      },
+    });
+    const lrrr = await scim('POST', '/Users', { schemas: [USER], userName: 'lrrr' });
+    const ndnd = await scim('POST', '/Users', { schemas: [USER], userName: 'ndnd' });
+    await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'omicronians',
+      members: [{ value: lrrr.id }, { value: ndnd.id }],
+    });
+    const group = () => [...server.store.get('Group')!.values()].find((g) => g.displayName === 'omicronians');
+    const memberIds = () => ((group()?.members ?? []) as Array<{ value: string }>).map((m) => m.value).sort();
+    await eventually(async () => (memberIds().length === 2 ? true : undefined), 30_000, 'both members');
+    const oldId = String(userAt(server, 'lrrr')!.id);
+
+    // Someone deletes Lrrr at the target behind the hub's back; the target's group keeps the old id.
+    server.store.get('User')!.delete(oldId);
+    await scim('PATCH', `/Users/${String(lrrr.id)}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'title', value: 'Ruler of Omicron Persei 8' }],
+    });
+    const newId = await eventually(
+      async () => {
+        const u = userAt(server, 'lrrr');
+        return u && u.id !== oldId ? String(u.id) : undefined;
+      },
+      20_000,
+      'lrrr created again',
+    );
+    const ndndId = String(userAt(server, 'ndnd')!.id);
+    await eventually(
+      async () => (JSON.stringify(memberIds()) === JSON.stringify([ndndId, newId].sort()) ? true : undefined),
+      20_000,
+      `group members ${JSON.stringify([ndndId, newId])}, not the old id ${oldId}`,
+    );
+  });
+
   it('quarantines a target that answers 401, resumes it after a good probe and catches up', async () => {
     const { server, target } = await newTarget('apps-auth', {
       User: {

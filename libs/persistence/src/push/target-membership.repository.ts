@@ -53,17 +53,24 @@ export class TargetMembershipRepository {
   }
 
   /**
-   * Groups linked at the target that list `memberId` in the hub but not (yet) at the target: they
-   * waited for this member's link.
+   * Groups linked at the target that list `memberId` in the hub but not (yet) at the target under
+   * `remoteId`: they waited for this member's link, or hold it under an id it no longer has (the
+   * member was re-created at the target).
    */
-  async groupsWaitingFor(tenantId: TenantId, targetId: string, memberId: string): Promise<string[]> {
+  async groupsWaitingFor(
+    tenantId: TenantId,
+    targetId: string,
+    memberId: string,
+    remoteId: string,
+  ): Promise<string[]> {
     const rows = await this.prisma.rawQuery<{ group_id: string }>(
       `SELECT gm.group_id FROM group_members gm
        JOIN target_links l ON l.target_id = $2::uuid AND l.resource_id = gm.group_id AND l.remote_id IS NOT NULL
        WHERE gm.tenant_id = $1::uuid AND gm.member_id = $3::uuid
          AND NOT EXISTS (SELECT 1 FROM target_memberships tm
-                         WHERE tm.target_id = $2::uuid AND tm.group_id = gm.group_id AND tm.member_id = gm.member_id)`,
-      [tenantId, targetId, memberId],
+                         WHERE tm.target_id = $2::uuid AND tm.group_id = gm.group_id AND tm.member_id = gm.member_id
+                           AND (tm.member_remote_id IS NULL OR tm.member_remote_id = $4))`,
+      [tenantId, targetId, memberId, remoteId],
     );
     return rows.map((r) => r.group_id);
   }

@@ -672,7 +672,7 @@ export class PushStepService {
     const { target } = ctx;
     let groups: string[] = [];
     if (status === 'synced' && remoteId) {
-      groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId);
+      groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId, remoteId);
     } else if (status === 'deprovisioned' || status === 'out_of_scope') {
       groups = await this.memberships.groupsListing(target.id, memberId);
     }
