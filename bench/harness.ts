@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { provisionTenant, type ProvisionedTenant } from '@hub/auth';
 import { loadConfig, type HubConfig } from '@hub/config';
 import {
@@ -175,4 +176,46 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
     fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   }
+}
+
+/** What the main thread (the servers) went through while `fn` ran: event-loop delay and GC pauses. */
+export interface MainThreadStalls {
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gcPauses: number;
+  gcTotalMs: number;
+  gcLongestMs: number;
+}
+
+export async function watchMainThread<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; stalls: MainThreadStalls }> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  const pauses: number[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push(e.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  delay.enable();
+  try {
+    const value = await fn();
+    return {
+      value,
+      stalls: {
+        loopDelayP99Ms: delay.percentile(99) / 1e6,
+        loopDelayMaxMs: delay.max / 1e6,
+        gcPauses: pauses.length,
+        gcTotalMs: pauses.reduce((a, b) => a + b, 0),
+        gcLongestMs: Math.max(0, ...pauses),
+      },
+    };
+  } finally {
+    delay.disable();
+    gc.disconnect();
+  }
+}
+
+export function describeStalls(s: MainThreadStalls): string {
+  const f = (n: number) => n.toFixed(1);
+  return `event-loop delay p99 ${f(s.loopDelayP99Ms)} ms, max ${f(s.loopDelayMaxMs)} ms; ${s.gcPauses} GC pauses, ${f(s.gcTotalMs)} ms in all, longest ${f(s.gcLongestMs)} ms`;
 }

@@ -15,6 +15,8 @@ import {
   type LoadResult,
   loadResult,
   profiled,
+  describeStalls,
+  watchMainThread,
 } from './harness';
 
 const USERS = { tiny: 500, small: 10_000, full: 100_000 };
@@ -173,8 +175,14 @@ export const scimInboundBenchmark: Benchmark = {
           path,
           headers,
         });
-      const hubFilterSteady = await steady(hubUrl, filterPath, auth);
-      const bareFilterSteady = await steady(bareUrl, `/filter?name=${encodeURIComponent(name)}`);
+      const { value: hubFilterSteady, stalls: hubStalls } = await watchMainThread(() =>
+        steady(hubUrl, filterPath, auth),
+      );
+      ctx.log(`scim-inbound: hub at ${steadyRate} req/s: ${describeStalls(hubStalls)}`);
+      const { value: bareFilterSteady, stalls: bareStalls } = await watchMainThread(() =>
+        steady(bareUrl, `/filter?name=${encodeURIComponent(name)}`),
+      );
+      ctx.log(`scim-inbound: bare at ${steadyRate} req/s: ${describeStalls(bareStalls)}`);
       // A page of 100 counts every user (totalResults): PostgreSQL's work, the same on both sides,
       // so fewer requests say as much.
       const pages = (base: string, path: string, headers: Record<string, string> = {}) =>
