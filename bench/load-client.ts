@@ -7,6 +7,10 @@ export interface LoadResult {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Open loop: how late the generator itself sent (p99), part of every latency it reports. */
+  sendLagP99Ms?: number;
+  /** Open loop: in how many 100-ms windows (by due time) answers took over 50 ms. */
+  slowWindows?: number;
 }
 
 export interface ClosedLoad {
@@ -72,20 +76,30 @@ export async function openLoad(baseUrl: string, options: OpenLoad): Promise<Load
   const started = performance.now();
   const interval = 1000 / options.perSecond;
   const inFlight: Promise<void>[] = [];
+  const lags: number[] = [];
+  const slow = new Set<number>();
   for (let i = 0; i < options.requests; i++) {
     const due = started + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    lags.push(Math.max(0, performance.now() - due));
     inFlight.push(
       pool.request({ method: 'GET', path: options.path, headers: options.headers }).then(async (res) => {
         await res.body.dump();
         if (res.statusCode !== 200) errors++;
-        latencies.push(performance.now() - due);
+        const latency = performance.now() - due;
+        latencies.push(latency);
+        if (latency > 50) slow.add(Math.floor((due - started) / 100));
       }),
     );
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  return loadResult(latencies, errors, elapsed);
+  lags.sort((a, b) => a - b);
+  return {
+    ...loadResult(latencies, errors, elapsed),
+    sendLagP99Ms: lags[Math.floor(lags.length * 0.99)] ?? 0,
+    slowWindows: slow.size,
+  };
 }

@@ -120,10 +120,7 @@ export const scimInboundBenchmark: Benchmark = {
       await Promise.all(Array.from({ length: 8 }, bulkWorker));
       const bulkPerSecond = target / ((performance.now() - bulkStarted) / 1000);
       await hub.close();
-      // Reads measure a settled database, as a directory of 100,000 users is in production: the
-      // load's dead tuples vacuumed, hint bits set, its WAL checkpointed (not during the timing).
-      await pool.query('VACUUM ANALYZE');
-      await pool.query('CHECKPOINT');
+      await pool.query('ANALYZE');
       ids.readSourceId = (
         await pool.query<{ id: string }>(`SELECT id FROM sources WHERE tenant_id = $1 AND name = $2`, [
           tenantId,
@@ -143,6 +140,11 @@ export const scimInboundBenchmark: Benchmark = {
         userName: `bare${i}@example.com`,
         externalId: `s${i}`,
       }));
+
+      // Reads measure a settled database, as a directory of 100,000 users is in production: the
+      // writes' dead tuples vacuumed, hint bits set, their WAL checkpointed (not during the timing).
+      await pool.query('VACUUM ANALYZE');
+      await pool.query('CHECKPOINT');
 
       const { rows } = await pool.query<{ id: string }>(
         `SELECT id FROM resources WHERE tenant_id = $1 ORDER BY id LIMIT 1 OFFSET $2`,
@@ -175,18 +177,36 @@ export const scimInboundBenchmark: Benchmark = {
           path,
           headers,
         });
+      const steadyFrom = new Date();
       const { value: hubFilterSteady, stalls: hubStalls } = await watchMainThread(() =>
         steady(hubUrl, filterPath, auth),
       );
-      ctx.log(`scim-inbound: hub at ${steadyRate} req/s: ${describeStalls(hubStalls)}`);
+      ctx.log(
+        `scim-inbound: hub at ${steadyRate} req/s: ${describeStalls(hubStalls)}; the generator sent late by ${hubFilterSteady.sendLagP99Ms?.toFixed(1)} ms (p99)`,
+      );
+      baselineDbMs.length = 0;
       const { value: bareFilterSteady, stalls: bareStalls } = await watchMainThread(() =>
         steady(bareUrl, `/filter?name=${encodeURIComponent(name)}`),
       );
-      ctx.log(`scim-inbound: bare at ${steadyRate} req/s: ${describeStalls(bareStalls)}`);
+      ctx.log(
+        `scim-inbound: bare at ${steadyRate} req/s: ${describeStalls(bareStalls)}; the generator sent late by ${bareFilterSteady.sendLagP99Ms?.toFixed(1)} ms (p99)`,
+      );
       // A page of 100 counts every user (totalResults): PostgreSQL's work, the same on both sides,
       // so fewer requests say as much.
       const pages = (base: string, path: string, headers: Record<string, string> = {}) =>
         httpLoad(base, { requests: Math.ceil(reads / 10), concurrency: CONCURRENCY, path, headers });
+      const db = [...baselineDbMs].sort((a, b) => a - b);
+      ctx.log(
+        `scim-inbound: bare at ${steadyRate} req/s: its query took p99 ${db[Math.floor(db.length * 0.99)]?.toFixed(1)} ms, max ${db[db.length - 1]?.toFixed(1)} ms in pg; slow answers (> 50 ms) fell in ${bareFilterSteady.slowWindows} windows of 100 ms (hub: ${hubFilterSteady.slowWindows})`,
+      );
+      const maintenance = await pool.query<{ relname: string }>(
+        `SELECT relname FROM pg_stat_user_tables WHERE greatest(last_autovacuum, last_autoanalyze) >= $1`,
+        [steadyFrom],
+      );
+      if (maintenance.rows.length)
+        ctx.log(
+          `scim-inbound: autovacuum ran during the steady runs on ${maintenance.rows.map((r) => r.relname).join(', ')}`,
+        );
       const hubList = await pages(hubUrl, '/scim/v2/Users?startIndex=1&count=100', auth);
       const bareList = await pages(bareUrl, '/list');
       for (const [what, r] of [
@@ -302,6 +322,9 @@ async function postLoad(
   return loadResult(latencies, errors, elapsed);
 }
 
+/** How long the baseline's list queries took in Postgres (read for the steady-rate diagnosis). */
+const baselineDbMs: number[] = [];
+
 /** The same SQL as the hub, without the framework: the "limit" the hub is compared to. */
 async function baseline(
   pool: pg.Pool,
@@ -327,7 +350,9 @@ async function baseline(
     const params = new SqlParams([tenantId, 'User']);
     const where = name ? `(r.name_key = ${params.add(name.toLowerCase(), 'text')})` : 'true';
     const q = scimReadSql.page({ params, where, sourceId: readSourceId, limit: 100, offset: 0 }, false, true);
+    const t = performance.now();
     const { rows } = await pool.query<{ total: string }>(q);
+    baselineDbMs.push(performance.now() - t);
     return send(200, { totalResults: Number(rows[0]?.total ?? 0), Resources: rows });
   }
   if (u.pathname === '/create') {
