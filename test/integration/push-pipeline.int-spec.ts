@@ -379,7 +379,12 @@ describe('Active Push pipeline', () => {
     await eventually(async () => userAt(server, 'scruffy'), 30_000, 'scruffy after recovery');
     const t = await worker.get(TargetRepository).get(tenantId, target.id);
     expect(t?.state).toBe('active');
-    expect((await link(target.id, String(scruffy.id)))?.status).toBe('synced');
+    // The target holds the user as soon as it answers the POST; the hub records the link after.
+    await eventually(
+      async () => ((await link(target.id, String(scruffy.id)))?.status === 'synced' ? true : undefined),
+      10_000,
+      'scruffy linked as synced',
+    );
   });
 
   it('parks a link the target rejects, and retry() sends it again', async () => {

@@ -75,12 +75,15 @@ export class TargetMembershipRepository {
     return rows.map((r) => r.group_id);
   }
 
-  /** Groups whose pushed memberships name `memberId` (its removal must reach them). */
-  async groupsListing(targetId: string, memberId: string): Promise<string[]> {
-    const rows = await this.prisma.rawQuery<{ group_id: string }>(
-      'SELECT group_id FROM target_memberships WHERE target_id = $1::uuid AND member_id = $2::uuid',
+  /** Groups whose pushed memberships name `memberId` (its removal must reach them), with the remote id each holds. */
+  async groupsListing(
+    targetId: string,
+    memberId: string,
+  ): Promise<{ groupId: string; remoteId: string | null }[]> {
+    const rows = await this.prisma.rawQuery<{ group_id: string; member_remote_id: string | null }>(
+      'SELECT group_id, member_remote_id FROM target_memberships WHERE target_id = $1::uuid AND member_id = $2::uuid',
       [targetId, memberId],
     );
-    return rows.map((r) => r.group_id);
+    return rows.map((r) => ({ groupId: r.group_id, remoteId: r.member_remote_id }));
   }
 }

@@ -643,21 +643,33 @@ export class PushStepService {
       );
   }
 
-  /** Removes a member from every group the target lists it in (as pushed), one PATCH per group. */
+  /**
+   * Removes a member from every group the target lists it in (as pushed), one PATCH per group,
+   * under the remote id the membership was pushed with (its current one for older rows).
+   */
   private async dropFromGroups(
     ctx: TargetContext,
     memberId: string,
     memberRemoteId: string,
     send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
   ): Promise<void> {
-    const groups = await this.memberships.groupsListing(ctx.target.id, memberId);
-    if (!groups.length) return;
+    const listings = await this.memberships.groupsListing(ctx.target.id, memberId);
+    if (!listings.length) return;
     const groupType = await ctx.type('Group');
-    const remote = await this.links.remoteIds(ctx.target.id, groups);
-    for (const groupId of groups) {
+    const remote = await this.links.remoteIds(
+      ctx.target.id,
+      listings.map((l) => l.groupId),
+    );
+    for (const { groupId, remoteId } of listings) {
       const groupRemoteId = remote.get(groupId);
       if (groupType && groupRemoteId)
-        await this.removeMembers(ctx, groupType.endpoint, groupRemoteId, [removeOp(memberRemoteId)], send);
+        await this.removeMembers(
+          ctx,
+          groupType.endpoint,
+          groupRemoteId,
+          [removeOp(remoteId ?? memberRemoteId)],
+          send,
+        );
       await this.memberships.apply(ctx.target.id, groupId, [], [memberId]);
     }
   }
@@ -674,7 +686,7 @@ export class PushStepService {
     if (status === 'synced' && remoteId) {
       groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId, remoteId);
     } else if (status === 'deprovisioned' || status === 'out_of_scope') {
-      groups = await this.memberships.groupsListing(target.id, memberId);
+      groups = (await this.memberships.groupsListing(target.id, memberId)).map((l) => l.groupId);
     }
     if (!groups.length) return;
     await this.links.markDirty(target.tenantId, target.id, groups);
