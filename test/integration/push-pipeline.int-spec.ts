@@ -126,6 +126,23 @@ describe('Active Push pipeline', () => {
     return { server, target };
   };
 
+  /** Users disabled on deprovisioning, groups deleted; both matched by name, identity mapping. */
+  const usersAndGroups = (group: Record<string, unknown> = {}) => ({
+    User: {
+      enabled: true,
+      matchAttribute: 'userName',
+      mapping: { mode: 'identity' },
+      deprovision: 'disable',
+    },
+    Group: {
+      enabled: true,
+      matchAttribute: 'displayName',
+      mapping: { mode: 'identity' },
+      deprovision: 'delete',
+      ...group,
+    },
+  });
+
   const userAt = (server: ScimTestServer, userName: string) =>
     [...server.store.get('User')!.values()].find((u) => u.userName === userName);
   const link = (targetId: string, resourceId: string) =>
@@ -242,21 +259,7 @@ describe('Active Push pipeline', () => {
   });
 
   it('pushes groups after their members, adds and removes members in batches with value filters', async () => {
-    const { server } = await newTarget('apps-groups', {
-      User: {
-        enabled: true,
-        matchAttribute: 'userName',
-        mapping: { mode: 'identity' },
-        deprovision: 'disable',
-      },
-      Group: {
-        enabled: true,
-        matchAttribute: 'displayName',
-        mapping: { mode: 'identity' },
-        deprovision: 'delete',
-        memberBatchSize: 2,
-      },
-    });
+    const { server } = await newTarget('apps-groups', usersAndGroups({ memberBatchSize: 2 }));
     const users = [];
     for (const n of ['amy', 'hermes', 'zoidberg', 'nibbler', 'kif'])
       users.push(await scim('POST', '/Users', { schemas: [USER], userName: n }));
@@ -307,20 +310,7 @@ describe('Active Push pipeline', () => {
   });
 
   it('moves a group member re-created at the target from its old remote id to its new one', async () => {
-    const { server } = await newTarget('apps-recreated', {
-      User: {
-        enabled: true,
-        matchAttribute: 'userName',
-        mapping: { mode: 'identity' },
-        deprovision: 'disable',
-      },
-      Group: {
-        enabled: true,
-        matchAttribute: 'displayName',
-        mapping: { mode: 'identity' },
-        deprovision: 'delete',
-      },
-    });
+    const { server } = await newTarget('apps-recreated', usersAndGroups());
     const lrrr = await scim('POST', '/Users', { schemas: [USER], userName: 'lrrr' });
     const ndnd = await scim('POST', '/Users', { schemas: [USER], userName: 'ndnd' });
     await scim('POST', '/Groups', {
