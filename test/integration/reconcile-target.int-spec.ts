@@ -101,6 +101,29 @@ describe('reconciliation of targets', () => {
   };
   const admin = (method: string, path: string, body?: unknown) => call(adminToken, method, path, body);
 
+  /**
+   * A new target also receives the users earlier tests made (the catch-up levels it every few
+   * seconds): waits until it holds every user and all its links are pushed, so a reconciliation
+   * sees a settled target; returns how many users it holds.
+   */
+  const settled = async (server: ScimTestServer, targetId: string): Promise<number> => {
+    const total = Number((await scim('GET', '/Users?count=0')).totalResults);
+    await eventually(
+      async () => {
+        if (server.store.get('User')!.size !== total) return undefined;
+        const [open] = await env.prisma.rawQuery<{ n: number }>(
+          `SELECT count(*)::int AS n FROM target_links WHERE target_id = $1::uuid
+             AND (status <> 'synced' OR pushed_version IS DISTINCT FROM desired_version)`,
+          [targetId],
+        );
+        return open?.n === 0 ? true : undefined;
+      },
+      30_000,
+      `all ${total} users at the target`,
+    );
+    return total;
+  };
+
   const newTarget = async (
     name: string,
     options: ScimTestServerOptions = {},
@@ -286,6 +309,7 @@ describe('reconciliation of targets', () => {
     const { server, target } = await newTarget('app-b');
     await scim('POST', '/Users', { schemas: [USER], userName: 'hermes' });
     await eventually(async () => (at(server, 'hermes') ? true : undefined));
+    const total = await settled(server, target.id);
     server.seed('User', { schemas: [USER], userName: 'robot-devil' });
 
     const bad = await admin('PUT', `/admin/v1/targets/${target.id}/reconciliation-settings/User`, {
@@ -311,7 +335,7 @@ describe('reconciliation of targets', () => {
     });
     expect(await runToEnd(run.body.id)).toMatchObject({
       status: 'done',
-      counts: { in_sync: 1, orphan: 1 },
+      counts: { in_sync: total, orphan: 1 },
       actions: { delete: { ok: 1 } },
     });
     expect(at(server, 'robot-devil')).toBeUndefined();
@@ -378,22 +402,7 @@ describe('reconciliation of targets', () => {
     await eventually(async () => (workOf(at(other, 'kif')) === 'kif@mail.example' ? true : undefined));
     expect(workOf(at(mail, 'kif'))).toBe('kif@mail.example');
 
-    // A new target also receives the users earlier tests made (the catch-up levels it every few
-    // seconds): wait until it holds them all, so the run below sees a settled target.
-    const total = Number((await scim('GET', '/Users?count=0')).totalResults);
-    await eventually(
-      async () => {
-        if (mail.store.get('User')!.size !== total) return undefined;
-        const [open] = await env.prisma.rawQuery<{ n: number }>(
-          `SELECT count(*)::int AS n FROM target_links WHERE target_id = $1::uuid
-             AND (status <> 'synced' OR pushed_version IS DISTINCT FROM desired_version)`,
-          [mailTarget.id],
-        );
-        return open?.n === 0 ? true : undefined;
-      },
-      30_000,
-      `all ${total} users at the mail service`,
-    );
+    const total = await settled(mail, mailTarget.id);
     // Every push of the record to the mail service done (else a late one would overwrite the edit below).
     await eventually(async () => {
       const g = await worker.get(PushGoldenRepository).get(tenantId, kif.id as string);
