@@ -260,12 +260,12 @@ describe('REST JSON connector against a loopback HR API', () => {
     const times = api.requests.map((r) => r.at);
     expect(times).toHaveLength(5);
     // 20/s is one request per 50 ms, spaced where they leave. Arrivals are stamped by a server on
-    // this test's own event loop, so one late stamp shortens the next gap by as much (35 ms seen
-    // under a loaded CI): each gap must still be far from the ~0 ms of two requests let through
-    // together, and the whole run must take its four intervals. The first arrival is late by the
-    // TCP connect, so gaps are checked from the second request on.
+    // this test's own event loop, so a late stamp shortens the next gap or the span by as much (up
+    // to ~25 ms seen under a loaded CI). The first arrival is also late by the TCP connect, so it
+    // is left out. What must hold: no gap near the ~0 ms of two requests let through together,
+    // and the last three gaps span their 150 ms but for that jitter (without the limit: ~5 ms).
     for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(25);
-    expect(times[4]! - times[0]!).toBeGreaterThanOrEqual(180);
+    expect(times[4]! - times[1]!).toBeGreaterThanOrEqual(125);
   });
 
   it('reports configuration and network problems precisely', async () => {
