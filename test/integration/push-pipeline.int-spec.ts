@@ -12,7 +12,7 @@ import {
   targetSecretsBinding,
   type TenantId,
 } from '../../libs/persistence/src';
-import { PushService, PushStepService } from '../../libs/push/src';
+import { PushService, PushStepService, identityUsersAndGroups } from '../../libs/push/src';
 import { SecretBox } from '../../libs/secrets/src';
 import { json } from '../harness/json';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
@@ -125,23 +125,6 @@ describe('Active Push pipeline', () => {
     );
     return { server, target };
   };
-
-  /** Users disabled on deprovisioning, groups deleted; both matched by name, identity mapping. */
-  const usersAndGroups = (group: Record<string, unknown> = {}) => ({
-    User: {
-      enabled: true,
-      matchAttribute: 'userName',
-      mapping: { mode: 'identity' },
-      deprovision: 'disable',
-    },
-    Group: {
-      enabled: true,
-      matchAttribute: 'displayName',
-      mapping: { mode: 'identity' },
-      deprovision: 'delete',
-      ...group,
-    },
-  });
 
   const userAt = (server: ScimTestServer, userName: string) =>
     [...server.store.get('User')!.values()].find((u) => u.userName === userName);
@@ -259,7 +242,7 @@ describe('Active Push pipeline', () => {
   });
 
   it('pushes groups after their members, adds and removes members in batches with value filters', async () => {
-    const { server } = await newTarget('apps-groups', usersAndGroups({ memberBatchSize: 2 }));
+    const { server } = await newTarget('apps-groups', identityUsersAndGroups({ memberBatchSize: 2 }));
     const users = [];
     for (const n of ['amy', 'hermes', 'zoidberg', 'nibbler', 'kif'])
       users.push(await scim('POST', '/Users', { schemas: [USER], userName: n }));
@@ -310,7 +293,7 @@ describe('Active Push pipeline', () => {
   });
 
   it('moves a group member re-created at the target from its old remote id to its new one', async () => {
-    const { server } = await newTarget('apps-recreated', usersAndGroups());
+    const { server } = await newTarget('apps-recreated', identityUsersAndGroups());
     const lrrr = await scim('POST', '/Users', { schemas: [USER], userName: 'lrrr' });
     const ndnd = await scim('POST', '/Users', { schemas: [USER], userName: 'ndnd' });
     await scim('POST', '/Groups', {

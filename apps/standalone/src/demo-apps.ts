@@ -9,6 +9,7 @@ import {
   type PrismaService,
   type TenantId,
 } from '@hub/persistence';
+import { identityUsersAndGroups } from '@hub/push';
 import type { SecretBox } from '@hub/secrets';
 
 /** The two demo applications `npm start` runs and registers as targets of the demo tenant. */
@@ -72,20 +73,7 @@ async function registerTargets(
         name: app.name,
         baseUrl: app.baseUrl,
         auth: { kind: 'bearer' },
-        resourceTypes: {
-          User: {
-            enabled: true,
-            matchAttribute: 'userName',
-            mapping: { mode: 'identity' },
-            deprovision: 'disable',
-          },
-          Group: {
-            enabled: true,
-            matchAttribute: 'displayName',
-            mapping: { mode: 'identity' },
-            deprovision: 'delete',
-          },
-        },
+        resourceTypes: identityUsersAndGroups(),
         rateLimit: 50,
         concurrency: 4,
       },

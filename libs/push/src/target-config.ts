@@ -89,6 +89,20 @@ export interface TargetResourceTypeConfig {
 /** Per hub resource type name (`User`, `Group`). */
 export type TargetResourceTypes = Readonly<Record<string, TargetResourceTypeConfig>>;
 
+/**
+ * Users and groups sent as the hub holds them, matched by userName / displayName; users are
+ * disabled and groups deleted when they leave (the demo apps' setting, and the tests').
+ */
+export function identityUsersAndGroups(
+  group: Partial<TargetResourceTypeConfig> = {},
+): Record<'User' | 'Group', TargetResourceTypeConfig> {
+  const identity = { enabled: true, mapping: { mode: 'identity' } } as const;
+  return {
+    User: { ...identity, matchAttribute: 'userName', deprovision: 'disable' },
+    Group: { ...identity, matchAttribute: 'displayName', deprovision: 'delete', ...group },
+  };
+}
+
 /** Deprovisioning pushes beyond `max(minimum, share × linked)` within the window are held. */
 export interface DeletionThreshold {
   readonly share: number;
