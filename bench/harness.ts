@@ -32,6 +32,8 @@ export interface BenchRow {
   value: number;
   unit: string;
   baseline?: number;
+  /** When the baseline reads in other words than the value (default: `unit`). */
+  baselineUnit?: string;
   /** value / baseline, with the direction that is better. */
   aim?: { ratioAtLeast?: number; ratioAtMost?: number; valueAtMost?: number };
 }
@@ -109,7 +111,7 @@ export function printTable(rows: BenchRow[]): boolean {
       r.benchmark,
       r.metric,
       `${fmt(r.value)} ${r.unit}`,
-      r.baseline !== undefined ? `${fmt(r.baseline)} ${r.unit}` : '',
+      r.baseline !== undefined ? `${fmt(r.baseline)} ${r.baselineUnit ?? r.unit}` : '',
       ratio !== undefined ? ratio.toFixed(2) : '',
       aim,
       aim ? (ok ? 'yes' : 'NO') : '',

@@ -127,7 +127,7 @@ describe('reconciliation of targets', () => {
   const newTarget = async (
     name: string,
     options: ScimTestServerOptions = {},
-    extra: { enabled?: boolean; reconcile?: unknown } = {},
+    extra: { enabled?: boolean; reconcile?: unknown; concurrency?: number } = {},
   ) => {
     const server = await startScimTestServer({ token: `tok-${name}`, ...options });
     servers.push(server);
@@ -158,7 +158,7 @@ describe('reconciliation of targets', () => {
           schemas: [USER, GROUP],
         },
         rateLimit: 200,
-        concurrency: 4,
+        concurrency: extra.concurrency ?? 4,
         ...(extra.enabled === false ? { enabled: false } : {}),
       },
       (id) => box.seal({ token: `tok-${name}` }, targetSecretsBinding(tenantId, id)),
@@ -359,6 +359,32 @@ describe('reconciliation of targets', () => {
       policy: { orphan: 'delete' },
     });
     expect(off.body.schedule).toBeUndefined();
+  });
+
+  it('reads page after page through a single concurrency slot and still deletes orphans between pages', async () => {
+    // One slot: the read hands it back after each page, and the deletions of orphans found on a
+    // page take it in turn; pages of 2 make the read, its read-ahead and the deletions interleave.
+    const { server, target } = await newTarget(
+      'app-one-slot',
+      { maxPageSize: 2 },
+      { concurrency: 1, reconcile: { policy: { orphan: 'delete' } } },
+    );
+    await scim('POST', '/Users', { schemas: [USER], userName: 'lrrr' });
+    const total = await settled(server, target.id);
+    for (let i = 0; i < 5; i++) server.seed('User', { schemas: [USER], userName: `clamp-${i}` });
+    const objects = total + 5;
+
+    const run = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    expect(await runToEnd(run.body.id)).toMatchObject({
+      status: 'done',
+      progress: { pages: Math.ceil(objects / 2), seen: objects },
+      counts: { in_sync: total, orphan: 5 },
+      actions: { delete: { ok: 5, failed: 0 } },
+    });
+    expect(server.store.get('User')!.size).toBe(total);
+    expect(at(server, 'lrrr')).toBeDefined();
   });
 
   it('a mail service that mints the work email: the value reaches the golden record and the other targets', async () => {

@@ -103,6 +103,40 @@ export function compareRepresentation(
   return differences;
 }
 
+/**
+ * The common case, decided without normalising: the remote object holds exactly what the hub
+ * would push (same values, same case, same order) and nothing else the hub could manage (every
+ * other key is server-managed or hub-only). Then no attribute differs — neither one the hub would
+ * push nor one it pushed before and has since dropped, whatever the link's pushed state — so the
+ * pushed state need not be read and no hash need be made. Anything else goes through
+ * `compareRepresentation`.
+ */
+export function holdsExactly(desired: JsonObject, remote: JsonObject): boolean {
+  for (const key of Object.keys(remote))
+    if (!Object.hasOwn(desired, key) && !IGNORED.has(key.toLowerCase())) return false;
+  for (const key of Object.keys(desired)) {
+    if (key === 'schemas') continue;
+    if (!Object.hasOwn(remote, key) || !sameJsonValue(desired[key], remote[key])) return false;
+  }
+  return true;
+}
+
+function sameJsonValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJsonValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka)
+    if (!Object.hasOwn(b, k) || !sameJsonValue((a as JsonObject)[k], (b as JsonObject)[k])) return false;
+  return true;
+}
+
 function diffAttribute(
   out: AttributeDifference[],
   path: string,

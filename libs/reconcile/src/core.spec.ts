@@ -1,11 +1,11 @@
 import { SchemaRegistry, type JsonObject } from '@hub/scim';
-import { compareRepresentation } from './compare';
+import { compareRepresentation, holdsExactly } from './compare';
 import { classifyLinked, classifyUnlinked, managedPart } from './classify';
 import { extractOwned, ownedAgree, ownedUnits } from './owned';
 import { actionFor, DEFAULT_POLICY, parseSettings, ReconcileSettingsError } from './policy';
 import { planRead, probeFindings } from './read-plan';
 import { ReportPage, SAMPLES_PER_CLASS } from './report';
-import { SeenSet } from './seen-set';
+import { SeenSet, hash53 } from './seen-set';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -86,6 +86,57 @@ describe('compareRepresentation', () => {
         owned: [{ attribute: 'emails', elementType: 'work' }, { attribute: 'nickName' }],
       }),
     ).toEqual([]);
+  });
+});
+
+describe('holdsExactly (the fast in-sync path)', () => {
+  const desired: JsonObject = {
+    schemas: [USER],
+    userName: 'fry',
+    externalId: 'hub-1',
+    name: { givenName: 'Philip', familyName: 'Fry' },
+    emails: [{ type: 'work', value: 'fry@planex.com', primary: true }],
+    [ENTERPRISE]: { department: 'Delivery' },
+    active: true,
+  };
+  const exact: JsonObject = {
+    ...structuredClone(desired),
+    id: 'r1',
+    meta: { lastModified: '2026-01-01T00:00:00Z' },
+    groups: [{ value: 'g1' }],
+  };
+  const variants: Array<[string, JsonObject]> = [
+    ['the exact copy with server-managed fields', exact],
+    ['keys in another order', Object.fromEntries(Object.entries(exact).reverse())],
+    ['a changed title of its own', { ...exact, title: 'Boss' }],
+    ['another case', { ...exact, userName: 'FRY' }],
+    ['a missing attribute', { ...exact, active: undefined }],
+    ['a changed sub-attribute', { ...exact, name: { givenName: 'Phil', familyName: 'Fry' } }],
+    ['an extra element', { ...exact, emails: [...(exact.emails as JsonObject[]), { value: 'x@y.z' }] }],
+    ['an attribute the hub dropped', { ...exact, nickName: 'Frydo' }],
+    ['an extension attribute more', { ...exact, [ENTERPRISE]: { department: 'Delivery', division: 'X' } }],
+  ];
+
+  it('holds for an exact copy (whatever else the target manages itself) and for nothing that differs', () => {
+    expect(variants.filter(([, r]) => holdsExactly(desired, r)).map(([name]) => name)).toEqual([
+      'the exact copy with server-managed fields',
+      'keys in another order',
+    ]);
+  });
+
+  it('never calls in sync what the normalised comparison calls drifted, whatever the pushed state', () => {
+    const pushedStates: Array<JsonObject | null> = [
+      null,
+      desired,
+      { ...desired, nickName: 'Frydo', title: 'x' },
+    ];
+    for (const [name, remote] of variants)
+      for (const pushed of pushedStates)
+        if (holdsExactly(desired, remote))
+          expect([name, compareRepresentation(desired, remote, schemas, { pushed })]).toEqual([name, []]);
+    // The dropped attribute is drift once the pushed state says the hub sent it.
+    const dropped = variants.find(([n]) => n === 'an attribute the hub dropped')![1];
+    expect(compareRepresentation(desired, dropped, schemas, { pushed: pushedStates[2] })).not.toEqual([]);
   });
 });
 
@@ -263,5 +314,16 @@ describe('ReportPage and SeenSet', () => {
     let false_ = 0;
     for (let i = 5000; i < 10000; i++) if (seen.has(`id-${i}`)) false_++;
     expect(false_).toBe(0);
+  });
+
+  it('hashes ids that differ in one character, or are permutations, apart (no collision in 300,000)', () => {
+    const hashes = new Set<number>();
+    for (let i = 0; i < 100_000; i++) {
+      hashes.add(hash53(`a-r${i}`));
+      hashes.add(hash53(`r-a${i}`));
+      hashes.add(hash53(`${i}`.split('').reverse().join('') + '-ra'));
+    }
+    expect(hashes.size).toBe(300_000);
+    expect([...hashes].filter((h) => !Number.isSafeInteger(h) || h < 0)).toEqual([]);
   });
 });

@@ -13,3 +13,4 @@ export * from './service/reconcile-runner.service';
 export * from './service/target-reconciler.service';
 export * from './service/source-reconciler.service';
 export * from './service/target-owned.service';
+export * from './progress-buffer';

@@ -12,12 +12,17 @@ export function canonicalJson(value: unknown): string {
   return write(value, MAX_DEPTH) ?? 'null';
 }
 
+/** Characters JSON.stringify would escape (lone surrogates included): the rest is quoted as is. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+// Built by concatenation (no part arrays): this runs for every contribution, push and
+// reconciled object. The text must never change: stored hashes and the audit chain depend on it.
 function write(value: unknown, depth: number): string | undefined {
   if (value === null) return 'null';
   switch (typeof value) {
-    // Strings dominate SCIM data; JSON.stringify is the fastest correct escaper.
     case 'string':
-      return JSON.stringify(value);
+      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
     case 'number':
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'boolean':
@@ -31,18 +36,20 @@ function write(value: unknown, depth: number): string | undefined {
   if (depth <= 0) throw new RangeError('JSON nesting too deep');
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) {
-    const parts = new Array<string>(value.length);
-    for (let i = 0; i < value.length; i++) parts[i] = write(value[i], depth - 1) ?? 'null';
-    return `[${parts.join(',')}]`;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (write(value[i], depth - 1) ?? 'null');
+    return `${out}]`;
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
-  const parts: string[] = [];
+  const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
   for (const key of keys) {
     const v = write(obj[key], depth - 1);
-    if (v !== undefined) parts.push(`${JSON.stringify(key)}:${v}`);
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${NEEDS_ESCAPE.test(key) ? JSON.stringify(key) : `"${key}"`}:${v}`;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 /** SHA-256 of the canonical JSON, base64url: the content hash stored beside contributions and provenance. */

@@ -81,7 +81,11 @@ export class ReconcileStoreRepository {
       `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
          NULL::jsonb AS pushed_state,
          r.id AS gid, r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
-       FROM target_links l LEFT JOIN resources r ON r.tenant_id = $1::uuid AND r.id = l.resource_id
+       FROM target_links l
+       -- One primary-key probe per link (LIMIT keeps the planner from flattening it): a plain join
+       -- was planned as a hash join over every resource of the tenant, once per page.
+       LEFT JOIN LATERAL (SELECT id, attributes, version, lifecycle_state FROM resources
+         WHERE tenant_id = $1::uuid AND id = l.resource_id LIMIT 1) r ON true
        WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[])`,
       [tenantId, targetId, remoteIds],
       'reconcile_linked_with_golden',

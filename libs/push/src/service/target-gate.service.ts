@@ -50,6 +50,24 @@ end
 return 0
 `;
 
+// ACQUIRE, then RESERVE for the same caller, in one round trip: -1 all slots taken; ≤ -2 the
+// token is too far off (-2 - ms to come back; no slot taken); ≥ 0 slot and token, wait that many ms.
+const ACQUIRE_WITH_TOKEN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nowMs = math.floor(now / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end
+local tat = tonumber(redis.call('GET', KEYS[2]) or '0')
+local start = math.max(now, tat)
+local wait = start - now
+if wait > tonumber(ARGV[5]) * 1000 then return -2 - math.floor(wait / 1000) end
+redis.call('ZADD', KEYS[1], nowMs + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4])), 'PX', 60000 + math.floor(wait / 1000))
+return math.floor(wait / 1000)
+`;
+
 const CLAIM = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -81,6 +99,7 @@ export class TargetGate implements OnApplicationShutdown {
     this.redis.defineCommand('gatePause', { numberOfKeys: 1, lua: PAUSE });
     this.redis.defineCommand('gateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: CLAIM });
+    this.redis.defineCommand('gateAcquireWithToken', { numberOfKeys: 2, lua: ACQUIRE_WITH_TOKEN });
   }
 
   /** One request's token at `ratePerSecond`, if the wait is at most `maxWaitMs`. */
@@ -102,6 +121,36 @@ export class TargetGate implements OnApplicationShutdown {
         await this.cmd().gateAcquire(this.key('slots', targetId), Math.max(1, limit), holder, LEASE_MS),
       ) === 1
     );
+  }
+
+  /**
+   * A slot and a rate token at once, for a caller that sends one request under the slot (one
+   * round trip instead of two). `slot: false`: all slots are taken. Not reserved: the token is
+   * more than `maxWaitMs` away and no slot was taken; come back in `waitMs`.
+   */
+  async acquireWithToken(
+    targetId: string,
+    limit: number,
+    holder: string,
+    ratePerSecond: number,
+    maxWaitMs: number,
+  ): Promise<{ slot: boolean } & Reservation> {
+    const intervalUs = Math.ceil(1_000_000 / effectiveRate(ratePerSecond));
+    const r = Number(
+      await this.cmd().gateAcquireWithToken(
+        this.key('slots', targetId),
+        this.key('rate', targetId),
+        Math.max(1, limit),
+        holder,
+        LEASE_MS,
+        intervalUs,
+        maxWaitMs,
+      ),
+    );
+    if (r === -1) return { slot: false, reserved: false, waitMs: 0 };
+    return r >= 0
+      ? { slot: true, reserved: true, waitMs: r }
+      : { slot: false, reserved: false, waitMs: -2 - r };
   }
 
   async release(targetId: string, holder: string): Promise<void> {
@@ -160,6 +209,15 @@ export class TargetGate implements OnApplicationShutdown {
       gatePause(key: string, ms: number): Promise<number>;
       gateAcquire(key: string, limit: number, holder: string, leaseMs: number): Promise<number>;
       gateClaim(key: string, room: number, holder: string, leaseMs: number): Promise<number>;
+      gateAcquireWithToken(
+        slots: string,
+        rate: string,
+        limit: number,
+        holder: string,
+        leaseMs: number,
+        intervalUs: number,
+        maxWaitMs: number,
+      ): Promise<number>;
     };
   }
 }

@@ -12,6 +12,7 @@ import { SecretBox } from '@hub/secrets';
 import { recordToDraft, sourceSecretBinding } from '@hub/sync';
 import { compareRepresentation } from '../compare';
 import { ReportPage } from '../report';
+import { ProgressBuffer } from '../progress-buffer';
 import { SeenSet } from '../seen-set';
 import { ReconcileStop } from './target-reconciler.service';
 
@@ -55,78 +56,90 @@ export class SourceReconciler {
     let connector: SourceConnector | undefined;
     const seen = new SeenSet();
     const sampled = new Map<string, number>();
+    const progress = new ProgressBuffer((delta) => this.runs.progress(tenantId, run.id, delta));
     try {
-      connector = createConnector(source.kind, source.config, secrets, { schemas: { User, Group } });
-      for await (const batch of connector.fullPull()) {
-        const records = batch.records.filter((r) => r.resourceType === run.resourceType);
-        const report = new ReportPage(sampled);
-        report.page();
-        report.count('seen', records.length);
-        const stored = await this.store.contributionsByKeys(
+      try {
+        connector = createConnector(source.kind, source.config, secrets, { schemas: { User, Group } });
+        for await (const batch of connector.fullPull()) {
+          const records = batch.records.filter((r) => r.resourceType === run.resourceType);
+          const report = new ReportPage(sampled);
+          report.page();
+          report.count('seen', records.length);
+          const stored = await this.store.contributionsByKeys(
+            tenantId,
+            source.id,
+            run.resourceType,
+            records.map((r) => r.sourceKey),
+          );
+          for (const record of records) {
+            seen.add(record.sourceKey);
+            const out = recordToDraft(record, schemas);
+            if ('failure' in out) {
+              report.count('invalid');
+              continue;
+            }
+            const have = stored.get(record.sourceKey);
+            if (!have) {
+              report.count('not_at_hub');
+              report.sample({
+                ...sampleOf(record.sourceKey, null),
+                class: 'not_at_hub',
+                outcome: 'reported',
+              });
+              continue;
+            }
+            const differences = compareRepresentation(out.draft.attributes, have.attributes, schemas, {
+              pushed: have.attributes,
+            });
+            if (!differences.length) {
+              report.count('in_sync');
+              continue;
+            }
+            report.count('stale');
+            report.sample({
+              ...sampleOf(record.sourceKey, have.resourceId),
+              class: 'stale',
+              differences: differences.map((d) => ({ path: d.path, hub: d.remote, remote: d.hub })),
+              outcome: 'reported',
+            });
+          }
+          await progress.add(report.take());
+        }
+      } catch (error) {
+        if (error instanceof ReconcileStop) throw error;
+        throw new ReconcileStop(`pulling from ${source.name}: ${(error as Error).message}`);
+      } finally {
+        await connector?.close().catch(() => undefined);
+      }
+      seen.seal();
+      for (let after: string | null = null; ;) {
+        const keys = await this.store.contributionKeysPage(
           tenantId,
           source.id,
           run.resourceType,
-          records.map((r) => r.sourceKey),
+          after,
+          KEY_PAGE,
         );
-        for (const record of records) {
-          seen.add(record.sourceKey);
-          const out = recordToDraft(record, schemas);
-          if ('failure' in out) {
-            report.count('invalid');
-            continue;
-          }
-          const have = stored.get(record.sourceKey);
-          if (!have) {
-            report.count('not_at_hub');
-            report.sample({ ...sampleOf(record.sourceKey, null), class: 'not_at_hub', outcome: 'reported' });
-            continue;
-          }
-          const differences = compareRepresentation(out.draft.attributes, have.attributes, schemas, {
-            pushed: have.attributes,
-          });
-          if (!differences.length) {
-            report.count('in_sync');
-            continue;
-          }
-          report.count('stale');
+        if (!keys.length) break;
+        after = keys[keys.length - 1]!.sourceKey;
+        const report = new ReportPage(sampled);
+        for (const k of keys) {
+          if (seen.has(k.sourceKey)) continue;
+          report.count('gone_at_source');
           report.sample({
-            ...sampleOf(record.sourceKey, have.resourceId),
-            class: 'stale',
-            differences: differences.map((d) => ({ path: d.path, hub: d.remote, remote: d.hub })),
+            ...sampleOf(k.sourceKey, k.resourceId),
+            class: 'gone_at_source',
             outcome: 'reported',
           });
         }
-        await this.runs.progress(tenantId, run.id, report.take());
+        if (!report.empty) await progress.add(report.take());
       }
     } catch (error) {
-      if (error instanceof ReconcileStop) throw error;
-      throw new ReconcileStop(`pulling from ${source.name}: ${(error as Error).message}`);
-    } finally {
-      await connector?.close().catch(() => undefined);
+      // What the completed pages found stays on the failed run's row.
+      await progress.flush().catch(() => undefined);
+      throw error;
     }
-    seen.seal();
-    for (let after: string | null = null; ;) {
-      const keys = await this.store.contributionKeysPage(
-        tenantId,
-        source.id,
-        run.resourceType,
-        after,
-        KEY_PAGE,
-      );
-      if (!keys.length) break;
-      after = keys[keys.length - 1]!.sourceKey;
-      const report = new ReportPage(sampled);
-      for (const k of keys) {
-        if (seen.has(k.sourceKey)) continue;
-        report.count('gone_at_source');
-        report.sample({
-          ...sampleOf(k.sourceKey, k.resourceId),
-          class: 'gone_at_source',
-          outcome: 'reported',
-        });
-      }
-      if (!report.empty) await this.runs.progress(tenantId, run.id, report.take());
-    }
+    await progress.flush();
     this.logger.log({ tenantId, runId: run.id, source: source.name, seen: seen.count }, 'source check done');
   }
 }

@@ -22,8 +22,8 @@ import {
 } from '@hub/push';
 import type { JsonObject } from '@hub/scim';
 import { HttpRequestError, sleep } from '@hub/scim-client';
-import { classifyLinked, classifyUnlinked, managedPart, matchValue } from '../classify';
-import { getCi } from '../compare';
+import { classifyLinked, classifyUnlinked, managedPart, matchValue, type Classified } from '../classify';
+import { getCi, holdsExactly } from '../compare';
 import { ownedAgree, extractOwned } from '../owned';
 import {
   actionFor,
@@ -33,6 +33,7 @@ import {
   type TargetClass,
 } from '../policy';
 import { planRead, probeFindings, type ReadPlan } from '../read-plan';
+import { ProgressBuffer } from '../progress-buffer';
 import { ReportPage, type ReconcileSample } from '../report';
 import { SeenSet } from '../seen-set';
 import { TargetOwnedService, type OwnedContext } from './target-owned.service';
@@ -42,7 +43,7 @@ export const RECONCILE_PAGE_SIZE = 500;
 /** Objects of one page classified and acted on at once. */
 const PAGE_CONCURRENCY = 8;
 /** Links read per query when looking for missing objects. */
-const LINK_PAGE = 2_000;
+const LINK_PAGE = 5_000;
 
 /** A run that cannot go on, for a reason an admin reads as is. */
 export class ReconcileStop extends Error {}
@@ -60,10 +61,14 @@ interface RunContext {
   tasks: Array<() => Promise<void>>;
   /** Pages whose remediations and progress write are still in flight (bounded). */
   readonly inflight: Array<Promise<void>>;
+  /** The run's row, written about once a second. */
+  readonly progress: ProgressBuffer;
 }
 
 /** Pages whose remediation may still run while later pages are read and compared. */
 const PAGES_IN_FLIGHT = 4;
+/** Pages read from the target (and their rows from Postgres) ahead of the one being compared. */
+const READ_AHEAD = 3;
 
 /**
  * Reconciliation of one target and resource type (ADR 0702): pages through the target (every
@@ -124,17 +129,31 @@ export class TargetReconciler {
       startedAt: run.startedAt ?? new Date(),
       tasks: [],
       inflight: [],
+      progress: new ProgressBuffer((delta) => this.runs.progress(tenantId, run.id, delta)),
     };
     const seen = new SeenSet();
-    await this.read(state, plan, seen);
-    if (plan.mode === 'full') await this.missing(state, seen);
+    try {
+      await this.read(state, plan, seen);
+      if (plan.mode === 'full') await this.missing(state, seen);
+    } catch (error) {
+      // What the completed pages found stays on the failed run's row.
+      await state.progress.flush().catch(() => undefined);
+      throw error;
+    }
+    await state.progress.flush();
     this.logger.log(
       { tenantId, runId: run.id, target: ctx.target.name, seen: seen.count },
       'reconciliation read done',
     );
   }
 
-  /** Pages through the target; each page is classified and acted on before the next is asked for. */
+  /**
+   * Pages through the target; each page is classified and acted on in order. Requests to the
+   * target stay one at a time, but run up to READ_AHEAD pages ahead of the comparison; each
+   * page's links and golden records are read as soon as the page is in; and when the target allows
+   * two requests at once, the next request's slot and token are taken while the current one is in
+   * flight. The target, Postgres, Redis and the comparison work at the same time.
+   */
   private async read(state: RunContext, plan: ReadPlan, seen: SeenSet): Promise<void> {
     const { ctx, type } = state;
     const pages = ctx.client.list(type.endpoint, {
@@ -142,26 +161,50 @@ export class TargetReconciler {
       pagination: plan.pagination,
       ...(plan.filter ? { filter: plan.filter } : {}),
     });
-    const fetch = (n: number) => {
-      const page = this.gated(ctx, () => pages.next()).catch((error: unknown) => {
-        throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
-      });
-      // The page's links and golden records are read as soon as the page is in.
+    type Next = Awaited<ReturnType<typeof pages.next>>;
+    const early = ctx.target.concurrency >= 2;
+    let requested = 0;
+    let last: Promise<Next | null> = Promise.resolve(null);
+    let beforeLast: Promise<Next | null> = Promise.resolve(null);
+    let lastAdmitted: Promise<unknown> = Promise.resolve();
+    const fetch = () => {
+      const n = ++requested;
+      const before = last;
+      // This request's slot is taken once the request two back is answered (two slots at most: one
+      // sending, one ready), or, with a single slot at the target, once the previous one is.
+      const ready = early ? Promise.all([lastAdmitted, beforeLast]).then(([, p]) => p) : before;
+      const admitted = ready.then((p) => (p?.done ? null : this.admit(ctx)));
+      const page = admitted
+        .then(async (holder) => {
+          try {
+            const previous = await before;
+            return previous?.done ? previous : await this.sending(ctx, () => pages.next());
+          } finally {
+            if (holder) this.release(ctx, holder);
+          }
+        })
+        .catch((error: unknown) => {
+          throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
+        }) as Promise<Next>;
+      lastAdmitted = admitted;
+      beforeLast = last;
+      last = page;
       const linked = page.then((next) =>
         next.done
           ? new Map()
           : this.store.linkedWithGolden(state.tenantId, ctx.target.id, idsOf(next.value.resources)),
       );
-      linked.catch(() => undefined); // surfaced when awaited
+      // Surfaced when awaited; never unhandled when the run stops before reaching them.
+      page.catch(() => undefined);
+      linked.catch(() => undefined);
       return { page, linked };
     };
-    // The next page (and its rows in the hub) is on its way while this one is compared and acted on.
-    let pending = fetch(1);
-    for (let n = 1; ; n++) {
-      const next = await pending.page;
+    const ahead = Array.from({ length: READ_AHEAD }, fetch);
+    for (;;) {
+      const { page, linked } = ahead.shift()!;
+      const next = await page;
       if (next.done) break;
-      const linked = pending.linked;
-      pending = fetch(n + 1);
+      ahead.push(fetch());
       const resources = next.value.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
       for (const r of resources) seen.add(r.id as string);
       await this.page(state, resources, await linked);
@@ -217,7 +260,7 @@ export class TargetReconciler {
     state.tasks = [];
     await this.settle(state, PAGES_IN_FLIGHT - 1);
     const done = forEachLimit(tasks, PAGE_CONCURRENCY, (t) => t()).then(() =>
-      this.runs.progress(tenantId, run.id, report.take()),
+      state.progress.add(report.take()),
     );
     done.catch(() => undefined); // surfaced by settle(); never unhandled if the read stops first
     state.inflight.push(done);
@@ -232,10 +275,9 @@ export class TargetReconciler {
     state: RunContext,
     report: ReportPage,
     remote: JsonObject,
-    linkRead: ReconcileLink,
+    link: ReconcileLink,
     golden: ReconcileGolden | null,
   ): Promise<void> {
-    let link = linkRead;
     const { tenantId, ctx, type, run, owned } = state;
     let desired: JsonObject | null = null;
     if (golden && golden.lifecycleState !== 'deleted') {
@@ -281,44 +323,71 @@ export class TargetReconciler {
         }
       }
     }
-    // The pushed state only adds attribute names when it differs from what the hub would push now
-    // (its hash says so): read it then, not for every object.
-    if (desired && link.pushedHash !== null && link.pushedHash === representationHash(desired))
-      link = { ...link, pushedState: null };
-    else link = { ...link, pushedState: await this.store.pushedState(ctx.target.id, link.resourceId) };
-    const decided = classifyLinked({
-      remote,
-      link,
-      desired,
-      deprovision: type.config.deprovision,
-      schemas: type.schemas,
-      ...(owned ? { owned: owned.units } : {}),
-    });
+    // Most objects hold exactly what the hub pushed: no hash, no pushed state, no normalising.
+    const decided =
+      desired && holdsExactly(desired, remote)
+        ? { class: 'in_sync' as const, link }
+        : await this.classify(state, remote, link, desired);
     await this.act(state, report, decided.class, {
       remote,
       remoteId: link.remoteId,
       resourceId: link.resourceId,
       label: labelOf(remote),
-      link,
+      link: decided.link,
       desired,
       ...(decided.differences ? { differences: decided.differences } : {}),
     });
+  }
+
+  /** The normalised comparison (ADR 0702), with the pushed state when it can add attributes. */
+  private async classify(
+    state: RunContext,
+    remote: JsonObject,
+    link: ReconcileLink,
+    desired: JsonObject | null,
+  ): Promise<Classified & { link: ReconcileLink }> {
+    // The pushed state only adds attribute names when it differs from what the hub would push now
+    // (its hash says so): read it then, not for every object.
+    const pushedState =
+      desired && link.pushedHash !== null && link.pushedHash === representationHash(desired)
+        ? null
+        : await this.store.pushedState(state.ctx.target.id, link.resourceId);
+    const withState = { ...link, pushedState };
+    return {
+      ...classifyLinked({
+        remote,
+        link: withState,
+        desired,
+        deprovision: state.type.config.deprovision,
+        schemas: state.type.schemas,
+        ...(state.owned ? { owned: state.owned.units } : {}),
+      }),
+      link: withState,
+    };
   }
 
   /** After a full read: links whose object the read did not see are missing at the target. */
   private async missing(state: RunContext, seen: SeenSet): Promise<void> {
     seen.seal();
     const { tenantId, ctx, run } = state;
-    for (let after: string | null = null; ;) {
-      const links = await this.store.activeLinksPage(
+    const linksAfter = (after: string | null) => {
+      const page = this.store.activeLinksPage(
         ctx.target.id,
         run.resourceType,
         after,
         LINK_PAGE,
         state.startedAt,
       );
+      page.catch(() => undefined); // surfaced when awaited
+      return page;
+    };
+    // The next page of links is on its way while this one is checked.
+    let pending = linksAfter(null);
+    for (;;) {
+      const links = await pending;
       if (!links.length) break;
-      after = links[links.length - 1]!.resourceId;
+      pending =
+        links.length < LINK_PAGE ? Promise.resolve([]) : linksAfter(links[links.length - 1]!.resourceId);
       const gone = links.filter((l) => !seen.has(l.remoteId));
       if (!gone.length) continue;
       const report = new ReportPage(state.sampled);
@@ -338,7 +407,7 @@ export class TargetReconciler {
       const tasks = state.tasks;
       state.tasks = [];
       await forEachLimit(tasks, PAGE_CONCURRENCY, (t) => t());
-      await this.runs.progress(tenantId, run.id, report.take());
+      await state.progress.add(report.take());
     }
   }
 
@@ -487,32 +556,55 @@ export class TargetReconciler {
 
   /** One request to the target under its shared concurrency slots and rate limit (as pushes are). */
   private async gated<T>(ctx: TargetContext, fn: () => Promise<T>): Promise<T> {
+    const holder = await this.admit(ctx);
+    try {
+      return await this.sending(ctx, fn);
+    } finally {
+      this.release(ctx, holder);
+    }
+  }
+
+  /** A concurrency slot and a rate token (one round trip), waited for; resolves to the slot's holder. */
+  private async admit(ctx: TargetContext): Promise<string> {
     const { target } = ctx;
     const holder = randomUUID();
     const deadline = Date.now() + 60_000;
-    while (!(await this.gate.acquire(target.id, target.concurrency, holder))) {
-      if (Date.now() > deadline) throw new ReconcileStop('no free concurrency slot at the target for 60 s');
-      await sleep(25);
+    for (;;) {
+      const r = await this.gate.acquireWithToken(
+        target.id,
+        target.concurrency,
+        holder,
+        target.rateLimit,
+        10_000,
+      );
+      if (r.slot) {
+        if (r.waitMs > 0) await sleep(r.waitMs);
+        return holder;
+      }
+      if (Date.now() > deadline)
+        throw new ReconcileStop(
+          r.waitMs
+            ? "the target's rate limit left no room for 60 s"
+            : 'no free concurrency slot at the target for 60 s',
+        );
+      await sleep(Math.min(Math.max(r.waitMs, 25), 1_000));
     }
+  }
+
+  /** Sends under an admitted slot; a 429 or 503 pauses every request to the target. */
+  private async sending<T>(ctx: TargetContext, fn: () => Promise<T>): Promise<T> {
     try {
-      for (;;) {
-        const r = await this.gate.reserve(target.id, target.rateLimit, 10_000);
-        if (r.reserved) {
-          if (r.waitMs > 0) await sleep(r.waitMs);
-          break;
-        }
-        await sleep(Math.min(r.waitMs, 1_000));
-      }
-      try {
-        return await fn();
-      } catch (error) {
-        if (error instanceof HttpRequestError && (error.status === 429 || error.status === 503))
-          await this.gate.pause(target.id, error.retryAfterMs ?? 1_000);
-        throw error;
-      }
-    } finally {
-      await this.gate.release(target.id, holder).catch(() => undefined);
+      return await fn();
+    } catch (error) {
+      if (error instanceof HttpRequestError && (error.status === 429 || error.status === 503))
+        await this.gate.pause(ctx.target.id, error.retryAfterMs ?? 1_000);
+      throw error;
     }
+  }
+
+  /** Hands the slot back without waiting for Redis (the next request's round trip follows it). */
+  private release(ctx: TargetContext, holder: string): void {
+    void this.gate.release(ctx.target.id, holder).catch(() => undefined);
   }
 }
 
