@@ -17,7 +17,7 @@ import {
   asTenantId,
   type TenantId,
 } from '@hub/persistence';
-import { benchTenant, type Benchmark, type BenchRow } from './harness';
+import { benchTenant, profiled, type Benchmark, type BenchRow } from './harness';
 
 const IDENTITIES = { tiny: 1_000, small: 10_000, full: 100_000 };
 const BATCH = 500;
@@ -107,23 +107,25 @@ export const aggregationBenchmark: Benchmark = {
       const store = app.get(EngineStore);
       ctx.log(`aggregation: ${n} identities × 3 sources through the engine`);
       let started = performance.now();
-      for (const sourceId of order)
-        await inParallel(n, async (from, to) => {
-          await store.transaction(async (tx) => {
-            const cfg = await configs.get(tenantId, 'User', tx);
-            await batches.assertBatch(
-              tx,
-              { tenantId, sourceId, actor: { type: 'source', id: sourceId }, channel: 'bench' },
-              cfg,
-              range(from, to).map((i) => ({
-                resourceType: 'User',
-                sourceKey: `${i}`,
-                externalId: null,
-                attributes: { schemas: [CORE], ...rows[sourceId]!(i) },
-              })),
-            );
+      await profiled('aggregation-engine', async () => {
+        for (const sourceId of order)
+          await inParallel(n, async (from, to) => {
+            await store.transaction(async (tx) => {
+              const cfg = await configs.get(tenantId, 'User', tx);
+              await batches.assertBatch(
+                tx,
+                { tenantId, sourceId, actor: { type: 'source', id: sourceId }, channel: 'bench' },
+                cfg,
+                range(from, to).map((i) => ({
+                  resourceType: 'User',
+                  sourceKey: `${i}`,
+                  externalId: null,
+                  attributes: { schemas: [CORE], ...rows[sourceId]!(i) },
+                })),
+              );
+            });
           });
-        });
+      });
       const engineSeconds = (performance.now() - started) / 1000;
       const golden = await count(store, tenantId);
       if (golden !== n) throw new Error(`expected ${n} golden records, found ${golden}`);
