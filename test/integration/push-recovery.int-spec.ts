@@ -146,6 +146,24 @@ describe('Active Push recovery', () => {
     expect(server.requests.filter((r) => r.status === 500)).toHaveLength(6);
   });
 
+  it('a success ends the failure streak: failures apart from each other never quarantine', async () => {
+    // quarantineAfter is 3: two failures, a success, two failures must leave the target active.
+    const { server, id: targetId } = await target('sometimes');
+    server.failNext({ count: 2, status: 500 });
+    await hire('amy');
+    await eventually(async () => userAt(server, 'amy')[0], 20_000, 'amy after two failures');
+    server.failNext({ count: 2, status: 500 });
+    await hire('leela');
+    await eventually(async () => userAt(server, 'leela')[0], 20_000, 'leela after two more');
+    expect(server.requests.filter((r) => r.status === 500)).toHaveLength(4);
+    expect((await worker!.get(TargetRepository).get(tenantId, targetId))?.state).toBe('active');
+    // Never quarantined meanwhile: a quarantined target is probed (a listing of one) before it resumes.
+    const probes = server.requests.filter(
+      (r) => r.method === 'GET' && r.query.count === '1' && !r.query.filter,
+    );
+    expect(probes).toEqual([]);
+  });
+
   it('discarding held deprovisioning keeps the accounts and resumes the target', async () => {
     const { server, id: targetId } = await target('guarded', {
       resourceTypes: USERS_ONLY('delete', 'title ne "gone"'),

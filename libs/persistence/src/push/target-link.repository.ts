@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/client';
 import { PrismaService } from '../prisma.service';
 import { asTenantId, type TenantId } from '../tenant-id';
 
@@ -65,9 +64,27 @@ export class TargetLinkRepository {
     );
   }
 
+  // The push step's reads and writes are plain SQL, named statements (ADR 0204: through Prisma's
+  // client each cost several times the CPU, and a push step runs them for every object).
   async get(tenantId: TenantId, targetId: string, resourceId: string): Promise<TargetLinkRecord | null> {
-    const row = await this.prisma.targetLink.findFirst({ where: { tenantId, targetId, resourceId } });
-    return row && toRecord(row);
+    const rows = await this.prisma.rawQuery<LinkRow>(
+      `SELECT ${LINK_COLUMNS} FROM target_links
+       WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = $3::uuid`,
+      [tenantId, targetId, resourceId],
+      'push_link_get',
+    );
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /** The version the link wants now (a push checks it last, to go round again when it rose). */
+  async desiredVersion(tenantId: TenantId, targetId: string, resourceId: string): Promise<number | null> {
+    const rows = await this.prisma.rawQuery<{ desired_version: number }>(
+      `SELECT desired_version FROM target_links
+       WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = $3::uuid`,
+      [tenantId, targetId, resourceId],
+      'push_link_desired_version',
+    );
+    return rows[0]?.desired_version ?? null;
   }
 
   /** Records a push: remote id, what was pushed and at which golden version; clears the error. */
@@ -77,19 +94,23 @@ export class TargetLinkRepository {
     resourceId: string,
     outcome: LinkOutcome,
   ): Promise<void> {
-    await this.prisma.targetLink.updateMany({
-      where: { tenantId, targetId, resourceId },
-      data: {
-        remoteId: outcome.remoteId,
-        pushedState: outcome.pushedState === null ? Prisma.DbNull : (outcome.pushedState as object),
-        pushedHash: outcome.pushedHash,
-        pushedVersion: outcome.pushedVersion,
-        status: outcome.status,
-        lastError: outcome.lastError ?? null,
-        attempts: 0,
-        lastPushedAt: new Date(),
-      },
-    });
+    await this.prisma.rawQuery(
+      `UPDATE target_links SET remote_id = $4, pushed_state = $5::jsonb, pushed_hash = $6, pushed_version = $7,
+         status = $8, last_error = $9, attempts = 0, last_pushed_at = now(), updated_at = now()
+       WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = $3::uuid`,
+      [
+        tenantId,
+        targetId,
+        resourceId,
+        outcome.remoteId,
+        outcome.pushedState === null ? null : JSON.stringify(outcome.pushedState),
+        outcome.pushedHash,
+        outcome.pushedVersion,
+        outcome.status,
+        outcome.lastError ?? null,
+      ],
+      'push_link_record_outcome',
+    );
   }
 
   /** A failed attempt: the link keeps what was last pushed; `status` failed once retries are out. */
@@ -240,6 +261,45 @@ export class TargetLinkRepository {
 }
 
 type Row = Awaited<ReturnType<PrismaService['targetLink']['findFirstOrThrow']>>;
+
+const LINK_COLUMNS = `tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state, pushed_hash,
+  pushed_version, desired_version, status, last_error, attempts, last_pushed_at, updated_at`;
+
+interface LinkRow {
+  tenant_id: string;
+  target_id: string;
+  resource_id: string;
+  resource_type: string;
+  remote_id: string | null;
+  pushed_state: Record<string, unknown> | null;
+  pushed_hash: string | null;
+  pushed_version: number | null;
+  desired_version: number;
+  status: string;
+  last_error: string | null;
+  attempts: number;
+  last_pushed_at: Date | null;
+  updated_at: Date;
+}
+
+function fromRow(row: LinkRow): TargetLinkRecord {
+  return {
+    tenantId: asTenantId(row.tenant_id),
+    targetId: row.target_id,
+    resourceId: row.resource_id,
+    resourceType: row.resource_type,
+    remoteId: row.remote_id,
+    pushedState: row.pushed_state ?? null,
+    pushedHash: row.pushed_hash,
+    pushedVersion: row.pushed_version,
+    desiredVersion: row.desired_version,
+    status: row.status as LinkStatus,
+    lastError: row.last_error,
+    attempts: row.attempts,
+    lastPushedAt: row.last_pushed_at,
+    updatedAt: row.updated_at,
+  };
+}
 
 function toRecord(row: Row): TargetLinkRecord {
   return {

@@ -111,6 +111,11 @@ interface Sent {
   path: string;
 }
 
+/** What the step tells the slot's release. */
+interface SlotOutcome {
+  resetStreak: boolean;
+}
+
 /**
  * One level-triggered push of one golden record to one target (DESIGN §4): under the per-object
  * lock and a concurrency slot, read the current record and link, decide scope, compute the
@@ -185,10 +190,11 @@ export class PushStepService {
         } as PushStepResult);
       await sleep(20);
     }
+    const slot: SlotOutcome = { resetStreak: false };
     try {
-      return await this.step(ctx, resourceId, options, trace);
+      return await this.step(ctx, resourceId, options, trace, slot);
     } finally {
-      await this.gate.release(ctx.target.id, holder).catch(() => undefined);
+      await this.gate.release(ctx.target.id, holder, slot.resetStreak).catch(() => undefined);
     }
   }
 
@@ -197,6 +203,7 @@ export class PushStepService {
     resourceId: string,
     options: PushStepOptions,
     trace: PushTraceStep[],
+    slot: SlotOutcome,
   ): Promise<PushStepResult> {
     const { target } = ctx;
     const tenantId = target.tenantId;
@@ -378,7 +385,8 @@ export class PushStepService {
         }).catch((e: Error) =>
           this.logger.warn({ targetId: target.id, resourceId, err: e.message }, 'after-push hook failed'),
         );
-      if (plan.kind !== 'noop') await this.gate.failureStreak(target.id, false);
+      // The target answered: its failure streak ends, with the slot's release (one round trip).
+      if (plan.kind !== 'noop') slot.resetStreak = true;
       trace.push({ step: 'outcome', detail: { status, remoteId, pushedVersion } });
 
       // Again after the record: a group push that added this member while it was being deleted
@@ -389,8 +397,8 @@ export class PushStepService {
       // Groups that waited for this member, or must drop it.
       if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status);
 
-      const after = await this.links.get(tenantId, target.id, resourceId);
-      const again = !!after && after.desiredVersion > pushedVersion;
+      const wanted = await this.links.desiredVersion(tenantId, target.id, resourceId);
+      const again = wanted !== null && wanted > pushedVersion;
       return { kind: 'done', again };
     } catch (error) {
       await this.log.append(entries).catch(() => undefined);

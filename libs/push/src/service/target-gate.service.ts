@@ -153,8 +153,17 @@ export class TargetGate implements OnApplicationShutdown {
       : { slot: false, reserved: false, waitMs: -2 - r };
   }
 
-  async release(targetId: string, holder: string): Promise<void> {
-    await this.redis.zrem(this.key('slots', targetId), holder);
+  /** Hands a slot back; `resetStreak` also ends the target's failure streak (one round trip). */
+  async release(targetId: string, holder: string, resetStreak = false): Promise<void> {
+    if (!resetStreak) {
+      await this.redis.zrem(this.key('slots', targetId), holder);
+      return;
+    }
+    await this.redis
+      .multi()
+      .zrem(this.key('slots', targetId), holder)
+      .del(this.key('streak', targetId))
+      .exec();
   }
 
   /**
