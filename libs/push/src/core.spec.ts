@@ -2,7 +2,7 @@ import { effectiveRate } from './service/target-gate.service';
 import { SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
 import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
-import { classifyFailure, deletionAllowed, nextProbeDelay } from './policies';
+import { classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
 import { compileMapping, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
 import { UNKNOWN_CAPABILITIES } from './target-config';
@@ -237,5 +237,20 @@ describe('effectiveRate (GCRA spacing under a target limit)', () => {
       expect(Math.floor(rate) + 2).toBeLessThanOrEqual(limit);
       if (limit >= 40) expect(rate).toBeGreaterThanOrEqual(0.95 * limit - 1e-9);
     }
+  });
+});
+
+describe('interleave', () => {
+  it('takes one from each target in turn, so a big levelling does not queue ahead of the others', () => {
+    expect(interleave([['a1', 'a2', 'a3', 'a4'], ['b1'], [], ['c1', 'c2']])).toEqual([
+      'a1',
+      'b1',
+      'c1',
+      'a2',
+      'c2',
+      'a3',
+      'a4',
+    ]);
+    expect(interleave([])).toEqual([]);
   });
 });

@@ -61,3 +61,15 @@ export function retryDelay(
   const cap = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
+
+/**
+ * Bulk work for several targets, interleaved one from each in turn: the push queue is one FIFO,
+ * so a target levelled with 100,000 records must not queue ahead of every other target's work
+ * (the others would idle while its concurrency slots are full and their jobs wait behind it).
+ */
+export function interleave<T>(lists: readonly (readonly T[])[]): T[] {
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
+}

@@ -9,7 +9,7 @@ import {
 import { JobName, JobQueue } from '@hub/queue';
 import { HttpRequestError } from '@hub/scim-client';
 import { pushJobId } from '../job-ids';
-import { nextProbeDelay } from '../policies';
+import { interleave, nextProbeDelay } from '../policies';
 import { PushStepService, type PushStepResult, type PushTraceStep } from './push-step.service';
 import { TargetContexts } from './target-context.service';
 import { TargetGate } from './target-gate.service';
@@ -17,6 +17,13 @@ import { TargetGate } from './target-gate.service';
 export interface PushNowResult {
   readonly result: PushStepResult['kind'];
   readonly steps: readonly PushTraceStep[];
+}
+
+/** One push to enqueue. */
+interface PushWork {
+  tenantId: TenantId;
+  targetId: string;
+  resourceId: string;
 }
 
 /**
@@ -185,6 +192,7 @@ export class PushService implements OnModuleInit {
       probed += 1;
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
     }
+    const dirtyByTarget: PushWork[][] = [];
     for (const t of await this.targets.listActive()) {
       const after = this.scanCursor.get(t.id);
       const dirty = await this.links.dirty(t.id, {
@@ -193,13 +201,11 @@ export class PushService implements OnModuleInit {
         ...(after ? { after } : {}),
       });
       this.scanCursor.set(t.id, dirty.length ? dirty[dirty.length - 1]!.resourceId : undefined);
-      await this.enqueueMany(
-        t.tenantId,
-        t.id,
-        dirty.map((d) => d.resourceId),
+      dirtyByTarget.push(
+        dirty.map((d) => ({ tenantId: t.tenantId, targetId: t.id, resourceId: d.resourceId })),
       );
-      enqueued += dirty.length;
     }
+    enqueued += await this.enqueueFairly(dirtyByTarget);
     return { probed, resumed, enqueued };
   }
 
@@ -211,7 +217,8 @@ export class PushService implements OnModuleInit {
    * whose record is gone, are made dirty and enqueued; a quarantined target's wait for its probe.
    */
   async closeGaps(): Promise<number> {
-    let enqueued = 0;
+    const levelled: Array<{ targetId: string; stamp: string }> = [];
+    const work: PushWork[][] = [];
     for (const t of await this.targets.listEnabled()) {
       const stamp = String(t.updatedAt.getTime());
       if (await this.gate.levelled(t.id, stamp)) continue;
@@ -220,10 +227,13 @@ export class PushService implements OnModuleInit {
         .map(([type]) => type);
       const ids = await this.links.closeGaps(t.tenantId, t.id, types);
       if (ids.length) this.logger.log({ targetId: t.id, resources: ids.length }, 'links levelled');
-      if (t.state === 'active') await this.enqueueMany(t.tenantId, t.id, ids);
-      await this.gate.markLevelled(t.id, stamp);
-      enqueued += ids.length;
+      if (t.state === 'active')
+        work.push(ids.map((resourceId) => ({ tenantId: t.tenantId, targetId: t.id, resourceId })));
+      levelled.push({ targetId: t.id, stamp });
     }
+    // Marked once enqueued: a crash in between levels again (idempotent), never skips.
+    const enqueued = await this.enqueueFairly(work);
+    for (const l of levelled) await this.gate.markLevelled(l.targetId, l.stamp);
     return enqueued;
   }
 
@@ -285,8 +295,15 @@ export class PushService implements OnModuleInit {
     targetId: string,
     resourceIds: readonly string[],
   ): Promise<void> {
-    for (let i = 0; i < resourceIds.length; i += 200)
-      await Promise.all(resourceIds.slice(i, i + 200).map((id) => this.enqueue(tenantId, targetId, id)));
+    await this.enqueueFairly([resourceIds.map((resourceId) => ({ tenantId, targetId, resourceId }))]);
+  }
+
+  /** Work for several targets, one from each in turn (`interleave`), 200 enqueues at a time. */
+  private async enqueueFairly(byTarget: readonly (readonly PushWork[])[]): Promise<number> {
+    const all = interleave(byTarget);
+    for (let i = 0; i < all.length; i += 200)
+      await Promise.all(all.slice(i, i + 200).map((w) => this.enqueue(w.tenantId, w.targetId, w.resourceId)));
+    return all.length;
   }
 
   /** Read per event (one indexed query): a target added a moment ago must not miss changes. */
