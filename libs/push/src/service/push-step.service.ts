@@ -162,11 +162,15 @@ export class PushStepService {
           reason: `the target is quarantined: ${target.stateReason ?? ''}`,
         },
       );
+    // The concurrency slot first (Redis), then the object's lock (Postgres): when the target's
+    // slots are all taken — the common wait under load — the job goes back to the queue without
+    // a round trip to Postgres. A busy lock hands the slot back before waiting.
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const outcome = await this.locks.withLock(targetId, resourceId, () =>
-        this.withSlot(ctx, resourceId, options, trace),
+      const outcome = await this.withSlot(ctx, options, trace, (slot) =>
+        this.locks.withLock(targetId, resourceId, () => this.step(ctx, resourceId, options, trace, slot)),
       );
+      if ('kind' in outcome) return outcome;
       if (outcome.locked) return outcome.value;
       if (!options.sync || Date.now() > deadline)
         return note(trace, 'lock', { held: 'by another push' }, { kind: 'busy', delayMs: jitter(300) });
@@ -174,12 +178,13 @@ export class PushStepService {
     }
   }
 
-  private async withSlot(
+  /** Runs `fn` under one of the target's concurrency slots, or says they are all taken. */
+  private async withSlot<T extends object>(
     ctx: TargetContext,
-    resourceId: string,
     options: PushStepOptions,
     trace: PushTraceStep[],
-  ) {
+    fn: (slot: SlotOutcome) => Promise<T>,
+  ): Promise<T | PushStepResult> {
     const holder = randomUUID();
     const deadline = Date.now() + 15_000;
     while (!(await this.gate.acquire(ctx.target.id, ctx.target.concurrency, holder))) {
@@ -192,7 +197,7 @@ export class PushStepService {
     }
     const slot: SlotOutcome = { resetStreak: false };
     try {
-      return await this.step(ctx, resourceId, options, trace, slot);
+      return await fn(slot);
     } finally {
       await this.gate.release(ctx.target.id, holder, slot.resetStreak).catch(() => undefined);
     }
@@ -690,6 +695,8 @@ export class PushStepService {
     status: LinkStatus,
   ) {
     const { target } = ctx;
+    // A target that does not provision groups has no group to wake (their pushes would end at once).
+    if (!(await ctx.type('Group'))) return;
     let groups: string[] = [];
     if (status === 'synced' && remoteId) {
       groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId, remoteId);
