@@ -148,9 +148,18 @@ export const pushFanoutBenchmark: Benchmark = {
       worker = startWorker(workerEnv);
       await waitFor(`${n} users at the open targets`, () => done(open, n), 3_600);
       // From the first request any target saw to the last (the worker's boot is not the push's).
-      const all = open.flatMap((s) => s.arrivals);
-      const seconds = (Math.max(...all) - Math.min(...all)) / 1000;
-      const hubRate = all.length / seconds;
+      // Half a million arrivals at full size: a loop, not a spread into Math.max (call stack).
+      let first = Infinity;
+      let last = -Infinity;
+      let count = 0;
+      for (const s of open)
+        for (const at of s.arrivals) {
+          if (at < first) first = at;
+          if (at > last) last = at;
+          count++;
+        }
+      const seconds = (last - first) / 1000;
+      const hubRate = count / seconds;
       const pushesPerS = (3 * (n - tenth)) / seconds;
       ctx.log(
         `push-fanout: ${Math.round(pushesPerS)} pushes/s to three targets (${Math.round(hubRate)} requests/s)`,

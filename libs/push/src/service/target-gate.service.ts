@@ -68,18 +68,6 @@ redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4])), 'PX
 return math.floor(wait / 1000)
 `;
 
-const CLAIM = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return 1
-end
-return 0
-`;
-
 export interface Reservation {
   /** Reserved: wait `waitMs` then send. Not reserved: come back in `waitMs`. */
   readonly reserved: boolean;
@@ -98,7 +86,8 @@ export class TargetGate implements OnApplicationShutdown {
     this.redis.defineCommand('gateReserve', { numberOfKeys: 1, lua: RESERVE });
     this.redis.defineCommand('gatePause', { numberOfKeys: 1, lua: PAUSE });
     this.redis.defineCommand('gateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
-    this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: CLAIM });
+    // A deprovisioning claim is a lease like a slot: the same script on its own key.
+    this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: ACQUIRE });
     this.redis.defineCommand('gateAcquireWithToken', { numberOfKeys: 2, lua: ACQUIRE_WITH_TOKEN });
   }
 
