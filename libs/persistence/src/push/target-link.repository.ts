@@ -220,17 +220,14 @@ export class TargetLinkRepository {
     status: LinkStatus,
     options: { resourceId?: string; limit?: number } = {},
   ): Promise<TargetLinkRecord[]> {
-    const rows = await this.prisma.targetLink.findMany({
-      where: {
-        tenantId,
-        targetId,
-        status,
-        ...(options.resourceId ? { resourceId: options.resourceId } : {}),
-      },
-      orderBy: { resourceId: 'asc' },
-      take: options.limit ?? 10_000,
-    });
-    return rows.map(toRecord);
+    const rows = await this.prisma.rawQuery<LinkRow>(
+      `SELECT ${LINK_COLUMNS} FROM target_links
+       WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND status = $3
+         AND ($4::uuid IS NULL OR resource_id = $4::uuid)
+       ORDER BY resource_id LIMIT $5`,
+      [tenantId, targetId, status, options.resourceId ?? null, options.limit ?? 10_000],
+    );
+    return rows.map(fromRow);
   }
 
   /**
@@ -259,8 +256,6 @@ export class TargetLinkRepository {
     });
   }
 }
-
-type Row = Awaited<ReturnType<PrismaService['targetLink']['findFirstOrThrow']>>;
 
 const LINK_COLUMNS = `tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state, pushed_hash,
   pushed_version, desired_version, status, last_error, attempts, last_pushed_at, updated_at`;
@@ -298,24 +293,5 @@ function fromRow(row: LinkRow): TargetLinkRecord {
     attempts: row.attempts,
     lastPushedAt: row.last_pushed_at,
     updatedAt: row.updated_at,
-  };
-}
-
-function toRecord(row: Row): TargetLinkRecord {
-  return {
-    tenantId: asTenantId(row.tenantId),
-    targetId: row.targetId,
-    resourceId: row.resourceId,
-    resourceType: row.resourceType,
-    remoteId: row.remoteId,
-    pushedState: (row.pushedState ?? null) as Record<string, unknown> | null,
-    pushedHash: row.pushedHash,
-    pushedVersion: row.pushedVersion,
-    desiredVersion: row.desiredVersion,
-    status: row.status as LinkStatus,
-    lastError: row.lastError,
-    attempts: row.attempts,
-    lastPushedAt: row.lastPushedAt,
-    updatedAt: row.updatedAt,
   };
 }
