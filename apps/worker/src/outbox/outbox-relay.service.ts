@@ -23,6 +23,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private listener: pg.Client | undefined;
   private running = false;
   private wake: (() => void) | undefined;
+  /** A commit was notified since the current drain began. */
+  private woken = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -57,12 +59,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async run(): Promise<void> {
     while (this.running) {
+      // A commit notified while draining (nobody waiting yet) must not wait for the next poll.
+      this.woken = false;
       try {
         const moved = await this.drain();
         if (moved) this.logger.debug({ moved }, 'outbox relayed');
       } catch (error) {
         this.logger.warn({ err: (error as Error).message }, 'outbox relay failed; retrying');
       }
+      if (this.woken && this.running) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.config.outbox.pollMs);
         this.wake = () => {
@@ -95,7 +100,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.config.database.url });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => {
+      this.woken = true;
+      this.wake?.();
+    });
     client.on('error', (error) => {
       // Polling carries on; the next start listens again.
       this.logger.warn({ err: error.message }, 'outbox listener lost its connection; polling');
