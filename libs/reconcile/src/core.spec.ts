@@ -11,19 +11,22 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const schemas = SchemaRegistry.withBuiltIns().resourceType('User');
 
+/** What the hub would push for Fry: the representation both comparisons start from. */
+const FRY: JsonObject = {
+  schemas: [USER],
+  userName: 'Fry',
+  externalId: 'hub-1',
+  name: { givenName: 'Philip', familyName: 'Fry' },
+  emails: [
+    { type: 'work', value: 'fry@planex.com', primary: true },
+    { type: 'home', value: 'fry@home.net' },
+  ],
+  [ENTERPRISE]: { department: 'Delivery' },
+  active: true,
+};
+
 describe('compareRepresentation', () => {
-  const desired: JsonObject = {
-    schemas: [USER],
-    userName: 'Fry',
-    externalId: 'hub-1',
-    name: { givenName: 'Philip', familyName: 'Fry' },
-    emails: [
-      { type: 'work', value: 'fry@planex.com', primary: true },
-      { type: 'home', value: 'fry@home.net' },
-    ],
-    [ENTERPRISE]: { department: 'Delivery' },
-    active: true,
-  };
+  const desired = FRY;
 
   it('sees no drift in a normalised equal object (case, order, empty values, server fields)', () => {
     const remote: JsonObject = {
@@ -90,15 +93,7 @@ describe('compareRepresentation', () => {
 });
 
 describe('holdsExactly (the fast in-sync path)', () => {
-  const desired: JsonObject = {
-    schemas: [USER],
-    userName: 'fry',
-    externalId: 'hub-1',
-    name: { givenName: 'Philip', familyName: 'Fry' },
-    emails: [{ type: 'work', value: 'fry@planex.com', primary: true }],
-    [ENTERPRISE]: { department: 'Delivery' },
-    active: true,
-  };
+  const desired = FRY;
   const exact: JsonObject = {
     ...structuredClone(desired),
     id: 'r1',
