@@ -89,6 +89,14 @@ export interface InjectedFault {
   match?: { method?: string; path?: RegExp };
 }
 
+/** A request held before it is carried out (see `holdNext`). */
+export interface HeldRequest {
+  /** Resolves once a matching request has arrived (and is waiting). */
+  readonly arrived: Promise<void>;
+  /** Lets it go on (before or after it arrived). */
+  release(): void;
+}
+
 export interface ScimTestServer {
   baseUrl: string;
   requests: RecordedRequest[];
@@ -100,6 +108,8 @@ export interface ScimTestServer {
   /** At most `requests` per `windowMs`; the rest get 429 with Retry-After (seconds, rounded up). */
   setRateLimit(limit: { requests: number; windowMs: number } | undefined): void;
   setOptions(options: Partial<ScimTestServerOptions>): void;
+  /** The next request matching method and path waits, before it is carried out, until released. */
+  holdNext(match: { method?: string; path?: RegExp }): HeldRequest;
   /** Random faults from now on (undefined: none). */
   setChaos(chaos: ChaosOptions | undefined): void;
   /** Total outage: every connection is reset at once, nothing is carried out. */
@@ -125,6 +135,8 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   ]);
   const requests: RecordedRequest[] = [];
   const faults: InjectedFault[] = [];
+  const holds: Array<{ match: { method?: string; path?: RegExp }; arrive(): void; released: Promise<void> }> =
+    [];
   let latency = 0;
   let rateLimit: { requests: number; windowMs: number } | undefined;
   let windowStart = 0;
@@ -335,6 +347,16 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
         };
         try {
           if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+          const held = holds.findIndex(
+            (h) =>
+              (!h.match.method || h.match.method === req.method) &&
+              (!h.match.path || h.match.path.test(url.pathname)),
+          );
+          if (held >= 0) {
+            const [hold] = holds.splice(held, 1);
+            hold!.arrive();
+            await hold!.released;
+          }
           if (chaos) {
             let edge = 0;
             const hit = (rate: number | undefined) => roll < (edge += rate ?? 0);
@@ -406,6 +428,14 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
     store,
     seed,
     failNext: (fault) => faults.push({ ...fault }),
+    holdNext: (match) => {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((r) => (arrive = r));
+      const released = new Promise<void>((r) => (release = r));
+      holds.push({ match, arrive, released });
+      return { arrived, release };
+    },
     setLatency: (ms) => (latency = ms),
     setRateLimit: (limit) => {
       rateLimit = limit;

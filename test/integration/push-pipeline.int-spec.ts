@@ -12,7 +12,8 @@ import {
   targetSecretsBinding,
   type TenantId,
 } from '../../libs/persistence/src';
-import { PushService, PushStepService, identityUsersAndGroups } from '../../libs/push/src';
+import { PushService, PushStepService, identityUsersAndGroups, pushJobId } from '../../libs/push/src';
+import { JobQueue, QueueName } from '../../libs/queue/src';
 import { SecretBox } from '../../libs/secrets/src';
 import { json } from '../harness/json';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
@@ -290,6 +291,51 @@ describe('Active Push pipeline', () => {
     expect((removal!.body as { Operations: unknown[] }).Operations).toEqual([
       { op: 'remove', path: `members[value eq "${remoteUserIds[0]}"]` },
     ]);
+  });
+
+  it('adds a member whose account appears while its group is being created at the target', async () => {
+    const { server, target } = await newTarget('apps-late-member', identityUsersAndGroups());
+    const cubert = await scim('POST', '/Users', { schemas: [USER], userName: 'cubert' });
+    await eventually(async () => userAt(server, 'cubert'), 20_000, 'cubert at the target');
+    // Elzar's account is on its way (its create waits at the target) when the group is pushed.
+    const elzarCreate = server.holdNext({ method: 'POST', path: /\/Users$/ });
+    const elzar = await scim('POST', '/Users', { schemas: [USER], userName: 'elzar' });
+    await elzarCreate.arrived;
+    // The group is created and its first member PATCH (Cubert only: Elzar has no account yet)
+    // waits at the target: the group's link has no remote id recorded yet.
+    const groupPatch = server.holdNext({ method: 'PATCH', path: /\/Groups\// });
+    await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'kitchen',
+      members: [{ value: cubert.id }, { value: elzar.id }],
+    });
+    await groupPatch.arrived;
+    // Elzar's push finishes while the group's push is still in flight.
+    elzarCreate.release();
+    const jobs = worker.get(JobQueue).queue(QueueName.Push);
+    await eventually(
+      async () =>
+        (await link(target.id, String(elzar.id)))?.status === 'synced' &&
+        (await jobs.getJobState(pushJobId(target.id, String(elzar.id)))) === 'unknown'
+          ? true
+          : undefined,
+      20_000,
+      "elzar's push done",
+    );
+    groupPatch.release();
+    const members = () =>
+      (
+        ([...server.store.get('Group')!.values()].find((g) => g.displayName === 'kitchen')?.members ??
+          []) as Array<{ value: string }>
+      )
+        .map((m) => m.value)
+        .sort();
+    const want = [String(userAt(server, 'cubert')!.id), String(userAt(server, 'elzar')!.id)].sort();
+    await eventually(
+      async () => (JSON.stringify(members()) === JSON.stringify(want) ? true : undefined),
+      20_000,
+      'kitchen with cubert and elzar',
+    );
   });
 
   it('moves a group member re-created at the target from its old remote id to its new one', async () => {

@@ -53,9 +53,10 @@ export class TargetMembershipRepository {
   }
 
   /**
-   * Groups linked at the target that list `memberId` in the hub but not (yet) at the target under
-   * `remoteId`: they waited for this member's link, or hold it under an id it no longer has (the
-   * member was re-created at the target).
+   * Groups with a link at the target that list `memberId` in the hub but not (yet) at the target
+   * under `remoteId`: they waited for this member's link, or hold it under an id it no longer has
+   * (the member was re-created at the target). Also a group whose link has no remote id yet: its
+   * first push may be in flight, past reading which members are linked, and must go round again.
    */
   async groupsWaitingFor(
     tenantId: TenantId,
@@ -65,7 +66,7 @@ export class TargetMembershipRepository {
   ): Promise<string[]> {
     const rows = await this.prisma.rawQuery<{ group_id: string }>(
       `SELECT gm.group_id FROM group_members gm
-       JOIN target_links l ON l.target_id = $2::uuid AND l.resource_id = gm.group_id AND l.remote_id IS NOT NULL
+       JOIN target_links l ON l.target_id = $2::uuid AND l.resource_id = gm.group_id
        WHERE gm.tenant_id = $1::uuid AND gm.member_id = $3::uuid
          AND NOT EXISTS (SELECT 1 FROM target_memberships tm
                          WHERE tm.target_id = $2::uuid AND tm.group_id = gm.group_id AND tm.member_id = gm.member_id
