@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { issueApiToken } from '../../libs/auth/src';
 import {
@@ -385,6 +386,58 @@ describe('reconciliation of targets', () => {
     });
     expect(server.store.get('User')!.size).toBe(total);
     expect(at(server, 'lrrr')).toBeDefined();
+  });
+
+  it('pushes back the drift of a page together; an object whose push holds its lock is skipped, not overwritten', async () => {
+    const { server, target } = await newTarget('app-drift-batch');
+    const crew: Array<Record<string, unknown>> = [];
+    for (const userName of ['hattie', 'sal', 'petunia'])
+      crew.push(await scim('POST', '/Users', { schemas: [USER], userName, title: 'Tenant' }));
+    const total = await settled(server, target.id);
+    for (const u of crew) {
+      const remote = at(server, String(u.userName))!;
+      server.store.get('User')!.set(String(remote.id), { ...remote, title: 'Edited in the app' });
+    }
+    // A push of Sal is in flight: its per-object lock is held (on another session) for the run.
+    const pushOfSal = new pg.Client({ connectionString: env.config.database.url });
+    await pushOfSal.connect();
+    try {
+      await pushOfSal.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [
+        target.id,
+        String(crew[1]!.id),
+      ]);
+      const run = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+        resourceType: 'User',
+      });
+      const done = await runToEnd(run.body.id);
+      expect(done).toMatchObject({
+        status: 'done',
+        counts: { in_sync: total - 3, drifted: 3 },
+        actions: { push: { ok: 2, skipped: 1, failed: 0 } },
+      });
+      expect(done.samples.find((s: { resourceId: string }) => s.resourceId === crew[1]!.id)).toMatchObject({
+        class: 'drifted',
+        outcome: 'skipped: a push of this object is in flight',
+      });
+      await eventually(async () =>
+        at(server, 'hattie')?.title === 'Tenant' && at(server, 'petunia')?.title === 'Tenant'
+          ? true
+          : undefined,
+      );
+      expect(at(server, 'sal')?.title).toBe('Edited in the app');
+    } finally {
+      await pushOfSal.end();
+    }
+    // The lock gone, the next run pushes Sal back.
+    const again = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    expect(await runToEnd(again.body.id)).toMatchObject({
+      status: 'done',
+      counts: { drifted: 1 },
+      actions: { push: { ok: 1 } },
+    });
+    await eventually(async () => (at(server, 'sal')?.title === 'Tenant' ? true : undefined));
   });
 
   it('a mail service that mints the work email: the value reaches the golden record and the other targets', async () => {

@@ -23,6 +23,17 @@ export class JobQueue {
     return job.id!;
   }
 
+  /** Many jobs of one kind in one round trip (BullMQ `addBulk`); resolves when all are queued. */
+  async enqueueMany<N extends JobName>(
+    name: N,
+    jobs: readonly { data: JobPayloads[N]; options?: JobOptions }[],
+  ): Promise<void> {
+    if (!jobs.length) return;
+    await this.queues[JOB_QUEUE[name]].addBulk(
+      jobs.map((j) => ({ name, data: j.data, opts: bullJobOptions(name, j.options) })),
+    );
+  }
+
   queue(name: QueueName): Queue {
     return this.queues[name];
   }

@@ -224,6 +224,41 @@ export class ReconcileStoreRepository {
     return rows.length > 0;
   }
 
+  /**
+   * `recordRemoteState` for many links of one target in one statement, each under its own
+   * compare-and-set; resolves to the resource ids whose link it marked.
+   */
+  async recordRemoteStates(
+    targetId: string,
+    rows: readonly {
+      resourceId: string;
+      expect: { remoteId: string; pushedHash: string | null };
+      state: Record<string, unknown>;
+      status?: 'synced';
+    }[],
+  ): Promise<Set<string>> {
+    if (!rows.length) return new Set();
+    const marked = await this.prisma.rawQuery<{ resource_id: string }>(
+      `UPDATE target_links l SET pushed_state = v.state, pushed_hash = NULL, pushed_version = NULL,
+         status = COALESCE(v.status, CASE WHEN l.status = 'failed' THEN 'pending' ELSE l.status END),
+         attempts = 0, updated_at = now()
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[])
+         AS v(resource_id, remote_id, pushed_hash, state, status)
+       WHERE l.target_id = $1::uuid AND l.resource_id = v.resource_id AND l.remote_id = v.remote_id
+         AND l.pushed_hash IS NOT DISTINCT FROM v.pushed_hash
+       RETURNING l.resource_id`,
+      [
+        targetId,
+        rows.map((r) => r.resourceId),
+        rows.map((r) => r.expect.remoteId),
+        rows.map((r) => r.expect.pushedHash),
+        rows.map((r) => JSON.stringify(r.state)),
+        rows.map((r) => r.status ?? null),
+      ],
+    );
+    return new Set(marked.map((r) => r.resource_id));
+  }
+
   /** Missing: the link forgets the remote object, so the next push matches or creates it again. */
   async forgetRemote(targetId: string, resourceId: string, remoteId: string): Promise<boolean> {
     const rows = await this.prisma.rawQuery(

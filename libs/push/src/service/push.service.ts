@@ -290,6 +290,17 @@ export class PushService implements OnModuleInit {
     );
   }
 
+  /** `enqueue` for many resources of one target, in one round trip to Redis. */
+  async enqueueBatch(tenantId: TenantId, targetId: string, resourceIds: readonly string[]): Promise<void> {
+    await this.jobs.enqueueMany(
+      JobName.PushResource,
+      resourceIds.map((resourceId) => ({
+        data: { v: 1 as const, tenantId, targetId, resourceId },
+        options: { jobId: pushJobId(targetId, resourceId) },
+      })),
+    );
+  }
+
   private async enqueueMany(
     tenantId: TenantId,
     targetId: string,

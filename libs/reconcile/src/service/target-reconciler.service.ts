@@ -59,10 +59,21 @@ interface RunContext {
   readonly startedAt: Date;
   /** Remediations of the current page, run after its classification. */
   tasks: Array<() => Promise<void>>;
+  /** The page's `push` remediations (drifted objects), marked and enqueued together. */
+  pushes: PushRemediation[];
   /** Pages whose remediations and progress write are still in flight (bounded). */
   readonly inflight: Array<Promise<void>>;
   /** The run's row, written about once a second. */
   readonly progress: ProgressBuffer;
+}
+
+/** A drifted object to push: what the target holds goes on its link, then the push is queued. */
+interface PushRemediation {
+  readonly remote: JsonObject;
+  readonly link: ReconcileLink;
+  readonly desired: JsonObject | null;
+  /** Records the outcome (`ok`, `skipped: …`, `failed: …`) on the page's report. */
+  readonly done: (outcome: string) => void;
 }
 
 /** Pages whose remediation may still run while later pages are read and compared. */
@@ -128,6 +139,7 @@ export class TargetReconciler {
       sampled: new Map(),
       startedAt: run.startedAt ?? new Date(),
       tasks: [],
+      pushes: [],
       inflight: [],
       progress: new ProgressBuffer((delta) => this.runs.progress(tenantId, run.id, delta)),
     };
@@ -256,12 +268,14 @@ export class TargetReconciler {
     });
     // Remediation (locks, link updates, enqueues) overlaps the next pages; the page's progress is
     // written once its actions have their outcomes.
-    const tasks = state.tasks;
+    const { tasks, pushes } = state;
     state.tasks = [];
+    state.pushes = [];
     await this.settle(state, PAGES_IN_FLIGHT - 1);
-    const done = forEachLimit(tasks, PAGE_CONCURRENCY, (t) => t()).then(() =>
-      state.progress.add(report.take()),
-    );
+    const done = Promise.all([
+      forEachLimit(tasks, PAGE_CONCURRENCY, (t) => t()),
+      this.pushAll(state, pushes),
+    ]).then(() => state.progress.add(report.take()));
     done.catch(() => undefined); // surfaced by settle(); never unhandled if the read stops first
     state.inflight.push(done);
   }
@@ -448,15 +462,67 @@ export class TargetReconciler {
       if (sample) sample.outcome = 'planned';
       return;
     }
-    state.tasks.push(async () => {
-      let outcome: string;
-      try {
-        outcome = await this.remediate(state, action, o);
-      } catch (error) {
-        outcome = `failed: ${describe(error)}`;
-      }
+    const done = (outcome: string) => {
       report.action(action, outcome === 'ok' ? 'ok' : outcome.startsWith('failed') ? 'failed' : 'skipped');
       if (sample) sample.outcome = outcome;
+    };
+    if (action === 'push' && o.link && o.remote) {
+      state.pushes.push({ remote: o.remote, link: o.link, desired: o.desired ?? null, done });
+      return;
+    }
+    state.tasks.push(async () =>
+      done(await this.remediate(state, action, o).catch((error: unknown) => `failed: ${describe(error)}`)),
+    );
+  }
+
+  /**
+   * The page's `push` remediations together (as `remediate` does each: under the push's
+   * per-object lock, compare-and-set on the link, then the push queued): one round trip for the
+   * locks, one for the links, one for the jobs. An object whose lock a push holds goes the
+   * one-at-a-time way, which waits for it.
+   */
+  private async pushAll(state: RunContext, items: readonly PushRemediation[]): Promise<void> {
+    if (!items.length) return;
+    const { tenantId, ctx } = state;
+    const targetId = ctx.target.id;
+    let busy: readonly PushRemediation[] = [];
+    const outcomes = new Map<PushRemediation, string>();
+    try {
+      await this.locks.withLocks(
+        targetId,
+        items.map((i) => i.link.resourceId),
+        async (locked) => {
+          const mine = items.filter((i) => locked.has(i.link.resourceId));
+          busy = items.filter((i) => !locked.has(i.link.resourceId));
+          const marked = await this.store.recordRemoteStates(
+            targetId,
+            mine.map((i) => ({
+              resourceId: i.link.resourceId,
+              expect: { remoteId: i.link.remoteId, pushedHash: i.link.pushedHash },
+              state: managedPart(i.remote, i.desired, i.link.pushedState as JsonObject | null),
+              ...(i.desired === null ? { status: 'synced' as const } : {}),
+            })),
+          );
+          await this.push.enqueueBatch(
+            tenantId,
+            targetId,
+            mine.filter((i) => marked.has(i.link.resourceId)).map((i) => i.link.resourceId),
+          );
+          for (const i of mine)
+            outcomes.set(
+              i,
+              marked.has(i.link.resourceId) ? 'ok' : 'skipped: a push recorded a newer state meanwhile',
+            );
+        },
+      );
+    } catch (error) {
+      outcomes.clear();
+      for (const i of items) if (!busy.includes(i)) outcomes.set(i, `failed: ${describe(error)}`);
+    }
+    for (const [i, outcome] of outcomes) i.done(outcome);
+    await forEachLimit(busy, PAGE_CONCURRENCY, async (i) => {
+      const o = { ...i, remoteId: i.link.remoteId, resourceId: i.link.resourceId };
+      i.done(await this.remediate(state, 'push', o).catch((error: unknown) => `failed: ${describe(error)}`));
     });
   }
 
