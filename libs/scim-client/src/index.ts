@@ -23,6 +23,8 @@ export {
   type ScimClientOptions,
   type ListOptions,
   type ListPage,
+  type ListPageAnswer,
+  type PageStart,
   type WriteOptions,
 } from './scim-client';
 export { parseCapabilities, type ScimCapabilities } from './scim-capabilities';

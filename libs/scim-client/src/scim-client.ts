@@ -33,6 +33,14 @@ export interface ListPage {
   readonly serverDate?: Date;
 }
 
+/** One page of a listing, with the cursor to the next one (RFC 9865) when the server gave it. */
+export interface ListPageAnswer extends ListPage {
+  readonly nextCursor?: string;
+}
+
+/** Where one page starts: an index (RFC 7644 §3.4.2.4) or a cursor (RFC 9865; '' for the first page). */
+export type PageStart = { readonly startIndex: number } | { readonly cursor: string };
+
 export interface WriteOptions {
   /** Sent as If-Match (RFC 7644 §3.14). */
   readonly ifMatch?: string;
@@ -93,30 +101,18 @@ export class ScimClient {
   async *list(endpoint: string, options: ListOptions = {}): AsyncGenerator<ListPage> {
     const count = options.count ?? 100;
     const maxPages = options.maxPages ?? 100_000;
-    const base = {
-      ...projection(options),
-      ...(options.filter !== undefined ? { filter: options.filter } : {}),
-      ...(options.sortBy ? { sortBy: options.sortBy } : {}),
-      ...(options.sortOrder ? { sortOrder: options.sortOrder } : {}),
-      count,
-    };
     let startIndex = 1;
     let cursor: string | undefined = '';
     for (let page = 1; ; page++) {
       if (page > maxPages) throw new HttpRequestError('protocol', `${endpoint}: more than ${maxPages} pages`);
-      const query = options.pagination === 'cursor' ? { ...base, cursor } : { ...base, startIndex };
-      const res = await this.send({
-        method: 'GET',
-        path: endpoint,
-        query,
-        ...(options.signal ? { signal: options.signal } : {}),
+      const list = await this.page(endpoint, options.pagination === 'cursor' ? { cursor } : { startIndex }, {
+        ...options,
+        count,
       });
-      const list = listResponse(res);
-      const date = serverDate(res);
       yield {
         resources: list.resources,
         totalResults: list.totalResults,
-        ...(date ? { serverDate: date } : {}),
+        ...(list.serverDate ? { serverDate: list.serverDate } : {}),
       };
       if (options.pagination === 'cursor') {
         if (!list.nextCursor) return;
@@ -129,6 +125,30 @@ export class ScimClient {
         if (list.totalResults !== undefined && startIndex > list.totalResults) return;
       }
     }
+  }
+
+  /** One page of a listing (`list` reads them all in order; a reader may ask for several at once). */
+  async page(
+    endpoint: string,
+    start: PageStart,
+    options: Omit<ListOptions, 'pagination' | 'maxPages'> = {},
+  ): Promise<ListPageAnswer> {
+    const res = await this.send({
+      method: 'GET',
+      path: endpoint,
+      query: {
+        ...projection(options),
+        ...(options.filter !== undefined ? { filter: options.filter } : {}),
+        ...(options.sortBy ? { sortBy: options.sortBy } : {}),
+        ...(options.sortOrder ? { sortOrder: options.sortOrder } : {}),
+        count: options.count ?? 100,
+        ...start,
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const list = listResponse(res);
+    const date = serverDate(res);
+    return { ...list, ...(date ? { serverDate: date } : {}) };
   }
 
   /** One page of `POST {endpoint}/.search` (RFC 7644 §3.4.3). */

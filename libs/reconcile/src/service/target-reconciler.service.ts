@@ -33,6 +33,7 @@ import {
   type TargetClass,
 } from '../policy';
 import { planRead, probeFindings, type ReadPlan } from '../read-plan';
+import { PageReader } from '../page-reader';
 import { ProgressBuffer } from '../progress-buffer';
 import { ReportPage, type ReconcileSample } from '../report';
 import { SeenSet } from '../seen-set';
@@ -80,6 +81,8 @@ interface PushRemediation {
 const PAGES_IN_FLIGHT = 4;
 /** Pages read from the target (and their rows from Postgres) ahead of the one being compared. */
 const READ_AHEAD = 3;
+/** Page requests at once (index paging; fewer when the target's concurrency is lower). */
+const READ_PARALLEL = 2;
 
 /**
  * Reconciliation of one target and resource type (ADR 0702): pages through the target (every
@@ -160,66 +163,39 @@ export class TargetReconciler {
   }
 
   /**
-   * Pages through the target; each page is classified and acted on in order. Requests to the
-   * target stay one at a time, but run up to READ_AHEAD pages ahead of the comparison; each
-   * page's links and golden records are read as soon as the page is in; and when the target allows
-   * two requests at once, the next request's slot and token are taken while the current one is in
-   * flight. The target, Postgres, Redis and the comparison work at the same time.
+   * Pages through the target; each page is classified and acted on in order. Pages are asked for
+   * up to READ_AHEAD ahead of the comparison — with index paging up to READ_PARALLEL at once (as
+   * the target's concurrency allows), with cursor paging one at a time — every request under the
+   * target's shared slots and rate limit; each page's links and golden records are read as soon as
+   * it is in. The target, Postgres, Redis and the comparison work at the same time.
    */
   private async read(state: RunContext, plan: ReadPlan, seen: SeenSet): Promise<void> {
     const { ctx, type } = state;
-    const pages = ctx.client.list(type.endpoint, {
-      count: RECONCILE_PAGE_SIZE,
-      pagination: plan.pagination,
-      ...(plan.filter ? { filter: plan.filter } : {}),
-    });
-    type Next = Awaited<ReturnType<typeof pages.next>>;
-    const early = ctx.target.concurrency >= 2;
+    const options = { ...(plan.filter ? { filter: plan.filter } : {}) };
     let requested = 0;
-    let last: Promise<Next | null> = Promise.resolve(null);
-    let beforeLast: Promise<Next | null> = Promise.resolve(null);
-    let lastAdmitted: Promise<unknown> = Promise.resolve();
-    const fetch = () => {
-      const n = ++requested;
-      const before = last;
-      // This request's slot is taken once the request two back is answered (two slots at most: one
-      // sending, one ready), or, with a single slot at the target, once the previous one is.
-      const ready = early ? Promise.all([lastAdmitted, beforeLast]).then(([, p]) => p) : before;
-      const admitted = ready.then((p) => (p?.done ? null : this.admit(ctx)));
-      const page = admitted
-        .then(async (holder) => {
-          try {
-            const previous = await before;
-            return previous?.done ? previous : await this.sending(ctx, () => pages.next());
-          } finally {
-            if (holder) this.release(ctx, holder);
-          }
-        })
-        .catch((error: unknown) => {
-          throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
-        }) as Promise<Next>;
-      lastAdmitted = admitted;
-      beforeLast = last;
-      last = page;
-      const linked = page.then((next) =>
-        next.done
-          ? new Map()
-          : this.store.linkedWithGolden(state.tenantId, ctx.target.id, idsOf(next.value.resources)),
-      );
-      // Surfaced when awaited; never unhandled when the run stops before reaching them.
-      page.catch(() => undefined);
-      linked.catch(() => undefined);
-      return { page, linked };
-    };
-    const ahead = Array.from({ length: READ_AHEAD }, fetch);
-    for (;;) {
-      const { page, linked } = ahead.shift()!;
-      const next = await page;
-      if (next.done) break;
-      ahead.push(fetch());
-      const resources = next.value.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
-      for (const r of resources) seen.add(r.id as string);
-      await this.page(state, resources, await linked);
+    const reader = new PageReader({
+      pagination: plan.pagination,
+      count: RECONCILE_PAGE_SIZE,
+      parallel: Math.min(READ_PARALLEL, ctx.target.concurrency),
+      ahead: READ_AHEAD,
+      fetch: (start, count) => {
+        const n = ++requested;
+        return this.gated(ctx, () => ctx.client.page(type.endpoint, start, { ...options, count })).catch(
+          (error: unknown) => {
+            throw new ReconcileStop(`reading page ${n} of ${type.endpoint}: ${describe(error)}`);
+          },
+        );
+      },
+      prepare: (resources) => this.store.linkedWithGolden(state.tenantId, ctx.target.id, idsOf(resources)),
+    });
+    try {
+      for (let next = await reader.next(); next; next = await reader.next()) {
+        const resources = next.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
+        for (const r of resources) seen.add(r.id as string);
+        await this.page(state, resources, next.prepared);
+      }
+    } finally {
+      reader.end();
     }
     await this.settle(state, 0);
   }
