@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { LdapConnector, type LdapConnectorConfig, type SourceCursor } from '@hub/connectors';
 import { ENTERPRISE_USER_URN } from '@hub/scim';
 import { PLANET_EXPRESS, startSlapd, type RunningSlapd } from '@hub/embedded';
-import type { Benchmark, BenchRow } from './harness';
+import { profiled, type Benchmark, type BenchRow } from './harness';
 
 const ENTRIES = { tiny: 2_000, small: 20_000, full: 100_000 };
 const GROUPS = { tiny: 5, small: 20, full: 50 };
@@ -50,7 +50,7 @@ export const ldapReadBenchmark: Benchmark = {
       // Time and memory in separate runs: forcing collections to read the live heap slows a pull.
       // A short pull first warms the JIT, as the first ldapsearch warms slapd.
       await pull(slapd, 3 * PAGE, false);
-      const full = await pull(slapd, Number.MAX_SAFE_INTEGER, false);
+      const full = await profiled('ldap-full-pull', () => pull(slapd, Number.MAX_SAFE_INTEGER, false));
       if (full.records !== n + GROUPS[ctx.size])
         throw new Error(`connector read ${full.records} records, expected ${n + GROUPS[ctx.size]}`);
       const tenth = Math.max(Math.floor(n / 10), 3 * PAGE);

@@ -51,6 +51,8 @@ export const DEFAULT_MEMBER_CACHE_SIZE = 20_000;
 const LOOKUP_CONCURRENCY = 32;
 /** DNs per batched member lookup (one OR filter). */
 const DN_BATCH = 100;
+/** Batched DN searches in flight at once. */
+const DN_BATCH_CONCURRENCY = 4;
 const DEFAULT_BINARY: Readonly<Record<string, LdapBinaryEncoding>> = {
   objectGUID: 'guid',
   objectSid: 'hex',
@@ -366,16 +368,25 @@ export class LdapConnector implements SourceConnector {
     const found = new Map<string, string>();
     const attribute = this.config.dnAttribute ?? 'entryDN';
     if (dns.length === 0 || attribute === 'none' || state.dnAttributeRefused || !this.users) return found;
+    const users = this.users;
     const attrs = this.keyAttribute.toLowerCase() === 'dn' ? ['1.1'] : [this.keyAttribute];
+    const searches: Array<{ base: string; filter: string }> = [];
     for (let i = 0; i < dns.length; i += DN_BATCH) {
       const filter = `(|${dns
         .slice(i, i + DN_BATCH)
         .map((dn) => equalityFilter(attribute, dn))
         .join('')})`;
-      for (const base of this.users.config.baseDns) {
+      for (const base of users.config.baseDns) searches.push({ base, filter });
+    }
+    // A few searches in flight at once on the pull's connection: each is a round trip and a
+    // filter for the server to evaluate, the next one overlaps it.
+    let next = 0;
+    const worker = async () => {
+      while (next < searches.length && !state.dnAttributeRefused) {
+        const { base, filter } = searches[next++]!;
         try {
           const { searchEntries } = await state.client.search(base, {
-            scope: this.users.config.scope ?? 'sub',
+            scope: users.config.scope ?? 'sub',
             filter,
             attributes: attrs,
             explicitBufferAttributes: this.binaryNames([this.keyAttribute]),
@@ -394,12 +405,13 @@ export class LdapConnector implements SourceConnector {
             e instanceof InappropriateMatchingError
           ) {
             state.dnAttributeRefused = true;
-            return found;
+            return;
           }
           throw this.translate(e, base);
         }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(DN_BATCH_CONCURRENCY, searches.length) }, worker));
     return found;
   }
 

@@ -19,6 +19,38 @@ export function formatGuid(bytes: Buffer): string {
  * lower-cased and trimmed.
  */
 export function normaliseDn(dn: string): string {
+  // Most DNs have no escapes, quotes, hex values or multi-valued RDNs: lower-case and trim the
+  // parts (what the full parse gives them, several times faster; it runs for every entry read).
+  if (PLAIN_DN.test(dn)) {
+    const parts = dn.toLowerCase().split(',');
+    let out = '';
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const eq = part.indexOf('=');
+      if (eq <= 0 || part.indexOf('=', eq + 1) >= 0) return normaliseParsedDn(dn);
+      const type = trimSpaces(part.slice(0, eq));
+      const value = trimSpaces(part.slice(eq + 1));
+      if (!type || value.startsWith('#')) return normaliseParsedDn(dn);
+      out += (i ? ',' : '') + type + '=' + value;
+    }
+    return out;
+  }
+  return normaliseParsedDn(dn);
+}
+
+/** No escapes, quotes, multi-valued RDNs, other separators or whitespace but plain spaces. */
+const PLAIN_DN = /^[^\\"+;<>#\s]*(?: [^\\"+;<>#\s]*)*$/;
+
+function trimSpaces(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && s.charCodeAt(start) === 32) start++;
+  while (end > start && s.charCodeAt(end - 1) === 32) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/** `normaliseDn` by the full RFC 4514 parse (any DN). */
+export function normaliseParsedDn(dn: string): string {
   const rdns = parseDn(dn);
   if (!rdns) return dn.trim().toLowerCase();
   return rdns
