@@ -17,5 +17,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/package.json ./package.json
 USER node
+# V8 flags every hub process runs with: libs/config/src/node-flags.ts (ADR 0007).
+ENV NODE_OPTIONS=--max-semi-space-size=64
 EXPOSE 3000
 CMD ["node", "dist/apps/api/src/main.js"]

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { AggregationModule } from '@hub/aggregation';
-import { HubConfigModule, loadConfig, type HubConfig } from '@hub/config';
+import { HUB_NODE_FLAGS, HubConfigModule, loadConfig, type HubConfig } from '@hub/config';
 import { LdapConnector, type LdapConnectorConfig } from '@hub/connectors';
 import { PLANET_EXPRESS, startSlapd, type RunningSlapd } from '@hub/embedded';
 import {
@@ -271,7 +271,7 @@ async function syncApp(config: HubConfig): Promise<INestApplicationContext> {
 /** Runs one queued run in a fresh `node --expose-gc` process (this file) and reads its result. */
 function runChild(env: Record<string, string>, tenantId: string, runId: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', __filename], {
+    const child = spawn(process.execPath, [...HUB_NODE_FLAGS, '--expose-gc', __filename], {
       env: { ...process.env, [CHILD_ENV]: JSON.stringify({ env, tenantId, runId }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

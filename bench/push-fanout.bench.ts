@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import type { INestApplication } from '@nestjs/common';
 import { BatchAggregationService, EngineConfigService } from '@hub/aggregation';
 import { issueApiToken } from '@hub/auth';
+import { HUB_NODE_FLAGS } from '@hub/config';
 import {
   ApiClientRepository,
   EngineStore,
@@ -267,7 +268,7 @@ function startWorker(env: Record<string, string>): Worker {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, path.join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')],
+    [...HUB_NODE_FLAGS, ...nodeArgs, path.join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },

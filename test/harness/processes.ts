@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { HUB_NODE_FLAGS } from '../../libs/config/src';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -13,11 +14,15 @@ export interface HubProcess {
 
 /** Runs one of the built apps (dist/, built by the harness) as a real child process. */
 export function spawnApp(app: 'api' | 'worker' | 'standalone', env: Record<string, string>): HubProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...HUB_NODE_FLAGS, path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
