@@ -3,6 +3,8 @@ import type { ConnectionOptions } from 'node:tls';
 import {
   Client,
   ConfidentialityRequiredError,
+  EqualityFilter,
+  OrFilter,
   InappropriateAuthError,
   InappropriateMatchingError,
   InsufficientAccessError,
@@ -14,6 +16,7 @@ import {
   StrongAuthRequiredError,
   UndefinedTypeError,
   type Entry,
+  type Filter,
 } from 'ldapts';
 import { classifyNetworkError } from '@hub/scim-client';
 import type {
@@ -92,6 +95,7 @@ export class LdapConnector implements SourceConnector {
   private readonly keyAttribute: string;
   private readonly flavour: 'openldap' | 'activeDirectory';
   private readonly binary: Map<string, LdapBinaryEncoding>;
+  private readonly attributeKeys = new Map<string, string>();
   private readonly pageSize: number;
   private readonly now: () => Date;
   private readonly tlsOptions: ConnectionOptions;
@@ -370,12 +374,13 @@ export class LdapConnector implements SourceConnector {
     if (dns.length === 0 || attribute === 'none' || state.dnAttributeRefused || !this.users) return found;
     const users = this.users;
     const attrs = this.keyAttribute.toLowerCase() === 'dn' ? ['1.1'] : [this.keyAttribute];
-    const searches: Array<{ base: string; filter: string }> = [];
+    const searches: Array<{ base: string; filter: Filter }> = [];
+    checkAttributeName(attribute);
     for (let i = 0; i < dns.length; i += DN_BATCH) {
-      const filter = `(|${dns
-        .slice(i, i + DN_BATCH)
-        .map((dn) => equalityFilter(attribute, dn))
-        .join('')})`;
+      // Built as filter objects (no escaping and re-parsing of a 100-term filter string).
+      const filter = new OrFilter({
+        filters: dns.slice(i, i + DN_BATCH).map((dn) => new EqualityFilter({ attribute, value: dn })),
+      });
       for (const base of users.config.baseDns) searches.push({ base, filter });
     }
     // A few searches in flight at once on the pull's connection: each is a round trip and a
@@ -452,10 +457,10 @@ export class LdapConnector implements SourceConnector {
   /** Attribute values by lower-cased name, binary ones already encoded as text. */
   private readEntry(entry: Entry): Map<string, unknown[]> {
     const out = new Map<string, unknown[]>();
-    for (const [name, raw] of Object.entries(entry)) {
+    for (const name in entry) {
       if (name === 'dn') continue;
-      let lower = name.toLowerCase();
-      if (lower.endsWith(';binary')) lower = lower.slice(0, -7);
+      const raw = entry[name];
+      const lower = this.attributeKey(name);
       const list = Array.isArray(raw) ? raw : [raw];
       const encoding = this.binary.get(lower);
       if (encoding)
@@ -472,6 +477,18 @@ export class LdapConnector implements SourceConnector {
       else out.set(lower, list);
     }
     return out;
+  }
+
+  /** An attribute's name as `readEntry` keys it (lower case, `;binary` dropped), remembered. */
+  private attributeKey(name: string): string {
+    let key = this.attributeKeys.get(name);
+    if (key === undefined) {
+      key = name.toLowerCase();
+      if (key.endsWith(';binary')) key = key.slice(0, -7);
+      // Bounded: a directory has few attribute names; a server inventing more is not remembered.
+      if (this.attributeKeys.size < 1_000) this.attributeKeys.set(name, key);
+    }
+    return key;
   }
 
   private binaryNames(names: readonly string[]): string[] {
