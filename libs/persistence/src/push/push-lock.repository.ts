@@ -51,38 +51,6 @@ export class PushLockRepository implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Runs `fn` under the locks of (targetId, k) for every key it could take at once (one round trip
-   * to take them, one to let them go); `fn` gets the keys it holds, the rest are held by others.
-   */
-  async withLocks<T>(
-    targetId: string,
-    keys: readonly string[],
-    fn: (locked: ReadonlySet<string>) => Promise<T>,
-  ): Promise<T> {
-    const client = await this.pool.connect();
-    let locked: string[] = [];
-    let healthy = true;
-    try {
-      const res = await client.query<{ k: string }>(
-        `SELECT k FROM unnest($2::text[]) AS k WHERE pg_try_advisory_lock(hashtext($1), hashtext(k))`,
-        [targetId, [...new Set(keys)]],
-      );
-      locked = res.rows.map((r) => r.k);
-      return await fn(new Set(locked));
-    } finally {
-      if (locked.length)
-        await client
-          .query('SELECT pg_advisory_unlock(hashtext($1), hashtext(k)) FROM unnest($2::text[]) AS k', [
-            targetId,
-            locked,
-          ])
-          .catch(() => (healthy = false));
-      // A connection that could not unlock is dropped (the session's locks go with it).
-      client.release(healthy ? undefined : true);
-    }
-  }
-
   async onApplicationShutdown(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
   }

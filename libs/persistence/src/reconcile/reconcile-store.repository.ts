@@ -228,10 +228,12 @@ export class ReconcileStoreRepository {
   }
 
   /**
-   * `recordRemoteState` for many links of one target in one statement, each under its own
-   * compare-and-set; resolves to the resource ids whose link it marked.
+   * `recordRemoteState` for many links of one target in one statement, each under the push's
+   * per-object lock (`PushLockRepository`'s keys, taken here for the statement's transaction:
+   * an object a push holds is left out) and its own compare-and-set. Resolves to the objects it
+   * locked and, among them, those whose link it marked.
    */
-  async recordRemoteStates(
+  async recordRemoteStatesLocked(
     targetId: string,
     rows: readonly {
       resourceId: string;
@@ -239,17 +241,24 @@ export class ReconcileStoreRepository {
       state: Record<string, unknown>;
       status?: 'synced';
     }[],
-  ): Promise<Set<string>> {
-    if (!rows.length) return new Set();
-    const marked = await this.prisma.rawQuery<{ resource_id: string }>(
-      `UPDATE target_links l SET pushed_state = v.state, pushed_hash = NULL, pushed_version = NULL,
-         status = COALESCE(v.status, CASE WHEN l.status = 'failed' THEN 'pending' ELSE l.status END),
-         attempts = 0, updated_at = now()
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[])
-         AS v(resource_id, remote_id, pushed_hash, state, status)
-       WHERE l.target_id = $1::uuid AND l.resource_id = v.resource_id AND l.remote_id = v.remote_id
-         AND l.pushed_hash IS NOT DISTINCT FROM v.pushed_hash
-       RETURNING l.resource_id`,
+  ): Promise<{ locked: Set<string>; marked: Set<string> }> {
+    if (!rows.length) return { locked: new Set(), marked: new Set() };
+    const result = await this.prisma.rawQuery<{ resource_id: string; marked: boolean }>(
+      `WITH v AS MATERIALIZED (
+         SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[])
+           AS v(resource_id, remote_id, pushed_hash, state, status)
+         WHERE pg_try_advisory_xact_lock(hashtext($7::text), hashtext(resource_id::text))
+       ), marked AS (
+         UPDATE target_links l SET pushed_state = v.state, pushed_hash = NULL, pushed_version = NULL,
+           status = COALESCE(v.status, CASE WHEN l.status = 'failed' THEN 'pending' ELSE l.status END),
+           attempts = 0, updated_at = now()
+         FROM v
+         WHERE l.target_id = $1::uuid AND l.resource_id = v.resource_id AND l.remote_id = v.remote_id
+           AND l.pushed_hash IS NOT DISTINCT FROM v.pushed_hash
+         RETURNING l.resource_id
+       )
+       SELECT v.resource_id, m.resource_id IS NOT NULL AS marked
+       FROM v LEFT JOIN marked m ON m.resource_id = v.resource_id`,
       [
         targetId,
         rows.map((r) => r.resourceId),
@@ -257,9 +266,13 @@ export class ReconcileStoreRepository {
         rows.map((r) => r.expect.pushedHash),
         rows.map((r) => JSON.stringify(r.state)),
         rows.map((r) => r.status ?? null),
+        targetId,
       ],
     );
-    return new Set(marked.map((r) => r.resource_id));
+    return {
+      locked: new Set(result.map((r) => r.resource_id)),
+      marked: new Set(result.filter((r) => r.marked).map((r) => r.resource_id)),
+    };
   }
 
   /** Missing: the link forgets the remote object, so the next push matches or creates it again. */

@@ -78,7 +78,7 @@ interface PushRemediation {
 }
 
 /** Pages whose remediation may still run while later pages are read and compared. */
-const PAGES_IN_FLIGHT = 4;
+const PAGES_IN_FLIGHT = 8;
 /** Pages read from the target (and their rows from Postgres) ahead of the one being compared. */
 const READ_AHEAD = 3;
 /** Page requests at once (index paging; fewer when the target's concurrency is lower). */
@@ -453,49 +453,35 @@ export class TargetReconciler {
 
   /**
    * The page's `push` remediations together (as `remediate` does each: under the push's
-   * per-object lock, compare-and-set on the link, then the push queued): one round trip for the
-   * locks, one for the links, one for the jobs. An object whose lock a push holds goes the
-   * one-at-a-time way, which waits for it.
+   * per-object lock, compare-and-set on the link, then the push queued): one statement locks and
+   * marks the links (the locks last as long as it), one round trip queues the jobs. A push that
+   * runs between the two finds the link already marked; the job queued after it finds nothing to
+   * do. An object whose lock a push holds goes the one-at-a-time way, which waits for it.
    */
   private async pushAll(state: RunContext, items: readonly PushRemediation[]): Promise<void> {
     if (!items.length) return;
     const { tenantId, ctx } = state;
     const targetId = ctx.target.id;
     let busy: readonly PushRemediation[] = [];
-    const outcomes = new Map<PushRemediation, string>();
     try {
-      await this.locks.withLocks(
+      const { locked, marked } = await this.store.recordRemoteStatesLocked(
         targetId,
-        items.map((i) => i.link.resourceId),
-        async (locked) => {
-          const mine = items.filter((i) => locked.has(i.link.resourceId));
-          busy = items.filter((i) => !locked.has(i.link.resourceId));
-          const marked = await this.store.recordRemoteStates(
-            targetId,
-            mine.map((i) => ({
-              resourceId: i.link.resourceId,
-              expect: { remoteId: i.link.remoteId, pushedHash: i.link.pushedHash },
-              state: managedPart(i.remote, i.desired, i.link.pushedState as JsonObject | null),
-              ...(i.desired === null ? { status: 'synced' as const } : {}),
-            })),
-          );
-          await this.push.enqueueBatch(
-            tenantId,
-            targetId,
-            mine.filter((i) => marked.has(i.link.resourceId)).map((i) => i.link.resourceId),
-          );
-          for (const i of mine)
-            outcomes.set(
-              i,
-              marked.has(i.link.resourceId) ? 'ok' : 'skipped: a push recorded a newer state meanwhile',
-            );
-        },
+        items.map((i) => ({
+          resourceId: i.link.resourceId,
+          expect: { remoteId: i.link.remoteId, pushedHash: i.link.pushedHash },
+          state: managedPart(i.remote, i.desired, i.link.pushedState as JsonObject | null),
+          ...(i.desired === null ? { status: 'synced' as const } : {}),
+        })),
       );
+      busy = items.filter((i) => !locked.has(i.link.resourceId));
+      await this.push.enqueueBatch(tenantId, targetId, [...marked]);
+      for (const i of items)
+        if (locked.has(i.link.resourceId))
+          i.done(marked.has(i.link.resourceId) ? 'ok' : 'skipped: a push recorded a newer state meanwhile');
     } catch (error) {
-      outcomes.clear();
-      for (const i of items) if (!busy.includes(i)) outcomes.set(i, `failed: ${describe(error)}`);
+      for (const i of items) i.done(`failed: ${describe(error)}`);
+      return;
     }
-    for (const [i, outcome] of outcomes) i.done(outcome);
     await forEachLimit(busy, PAGE_CONCURRENCY, async (i) => {
       const o = { ...i, remoteId: i.link.remoteId, resourceId: i.link.resourceId };
       i.done(await this.remediate(state, 'push', o).catch((error: unknown) => `failed: ${describe(error)}`));
