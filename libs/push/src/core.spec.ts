@@ -2,7 +2,7 @@ import { effectiveRate } from './service/target-gate.service';
 import { SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
 import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
-import { classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
+import { backfillPriority, classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
 import { compileMapping, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
 import { UNKNOWN_CAPABILITIES } from './target-config';
@@ -237,6 +237,13 @@ describe('effectiveRate (GCRA spacing under a target limit)', () => {
       expect(Math.floor(rate) + 2).toBeLessThanOrEqual(limit);
       if (limit >= 40) expect(rate).toBeGreaterThanOrEqual(0.95 * limit - 1e-9);
     }
+  });
+});
+
+describe('backfillPriority', () => {
+  it('puts records in blocks of 100 at priorities 1, 2, 3 …, never beyond the lowest BullMQ takes', () => {
+    expect([0, 99, 100, 199, 200, 12_345].map(backfillPriority)).toEqual([1, 1, 2, 2, 3, 124]);
+    expect(backfillPriority(10_000_000_000)).toBe(2_097_152);
   });
 });
 

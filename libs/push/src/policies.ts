@@ -67,6 +67,21 @@ export function retryDelay(
  * so a target levelled with 100,000 records must not queue ahead of every other target's work
  * (the others would idle while its concurrency slots are full and their jobs wait behind it).
  */
+/** Records per priority block of a backfill (see `backfillPriority`). */
+export const BACKFILL_BLOCK = 100;
+/** BullMQ's lowest priority. */
+const LOWEST_PRIORITY = 2_097_152;
+
+/**
+ * The queue priority of a backfill's `index`-th record: blocks of BACKFILL_BLOCK records at
+ * priorities 1, 2, 3 … (BullMQ takes lower numbers first, FIFO within one, and jobs without a
+ * priority before all of them). Two targets levelled a minute apart then take turns by blocks
+ * instead of the later one waiting for the earlier one's whole population.
+ */
+export function backfillPriority(index: number): number {
+  return Math.min(LOWEST_PRIORITY, 1 + Math.floor(index / BACKFILL_BLOCK));
+}
+
 export function interleave<T>(lists: readonly (readonly T[])[]): T[] {
   const out: T[] = [];
   const longest = Math.max(0, ...lists.map((l) => l.length));

@@ -9,7 +9,7 @@ import {
 import { JobName, JobQueue } from '@hub/queue';
 import { HttpRequestError } from '@hub/scim-client';
 import { pushJobId } from '../job-ids';
-import { interleave, nextProbeDelay } from '../policies';
+import { backfillPriority, interleave, nextProbeDelay } from '../policies';
 import { PushStepService, type PushStepResult, type PushTraceStep } from './push-step.service';
 import { TargetContexts } from './target-context.service';
 import { TargetGate } from './target-gate.service';
@@ -24,6 +24,8 @@ interface PushWork {
   tenantId: TenantId;
   targetId: string;
   resourceId: string;
+  /** Backfill only (`backfillPriority`); changes carry none and go first. */
+  priority?: number;
 }
 
 /**
@@ -232,7 +234,7 @@ export class PushService implements OnModuleInit {
       levelled.push({ targetId: t.id, stamp });
     }
     // Marked once enqueued: a crash in between levels again (idempotent), never skips.
-    const enqueued = await this.enqueueFairly(work);
+    const enqueued = await this.enqueueFairly(work, { backfill: true });
     for (const l of levelled) await this.gate.markLevelled(l.targetId, l.stamp);
     return enqueued;
   }
@@ -309,11 +311,31 @@ export class PushService implements OnModuleInit {
     await this.enqueueFairly([resourceIds.map((resourceId) => ({ tenantId, targetId, resourceId }))]);
   }
 
-  /** Work for several targets, one from each in turn (`interleave`), 200 enqueues at a time. */
-  private async enqueueFairly(byTarget: readonly (readonly PushWork[])[]): Promise<number> {
-    const all = interleave(byTarget);
-    for (let i = 0; i < all.length; i += 200)
-      await Promise.all(all.slice(i, i + 200).map((w) => this.enqueue(w.tenantId, w.targetId, w.resourceId)));
+  /**
+   * Work for several targets, one from each in turn (`interleave`), 500 jobs a round trip. A
+   * backfill (a target levelled with every record) is queued in priority blocks
+   * (`backfillPriority`): a target levelled a tick later is not queued behind all of an earlier
+   * one's records, and changes to records (no priority) go before every backfill.
+   */
+  private async enqueueFairly(
+    byTarget: readonly (readonly PushWork[])[],
+    options: { backfill?: boolean } = {},
+  ): Promise<number> {
+    const lists = options.backfill
+      ? byTarget.map((list) => list.map((w, i) => ({ ...w, priority: backfillPriority(i) })))
+      : byTarget;
+    const all = interleave(lists);
+    for (let i = 0; i < all.length; i += 500)
+      await this.jobs.enqueueMany(
+        JobName.PushResource,
+        all.slice(i, i + 500).map((w) => ({
+          data: { v: 1 as const, tenantId: w.tenantId, targetId: w.targetId, resourceId: w.resourceId },
+          options: {
+            jobId: pushJobId(w.targetId, w.resourceId),
+            ...(w.priority ? { priority: w.priority } : {}),
+          },
+        })),
+      );
     return all.length;
   }
 
