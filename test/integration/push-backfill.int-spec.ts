@@ -1,12 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
-import { SourceRepository, TargetRepository, asTenantId, type TenantId } from '../../libs/persistence/src';
+import { TargetRepository, asTenantId, type TenantId } from '../../libs/persistence/src';
 import { PushService } from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { loadUsers } from '../harness/bulk-users';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
 import { eventually } from '../harness/processes';
+import { inboundScimSource } from '../harness/push-fixture';
 
 /**
  * Backfill fairness (ADR 0602): a target levelled with every record queues its pushes in priority
@@ -54,15 +55,9 @@ describe('Active Push backfill', () => {
   });
 
   it('takes turns between targets levelled at different times, and lets changes go first', async () => {
-    const source = await api.app.get(SourceRepository).create(tenantId, {
-      name: 'hr',
-      kind: 'scim_inbound',
-      roles: { '*': { create: true, update: true } },
-      config: {},
-      enabled: true,
-    });
+    const { sourceId } = await inboundScimSource(api, tenantId);
     // 250 users exist before any target does.
-    await loadUsers(api.app, tenantId, source.id, 0, 250, (i) => ({ userName: `crew${i}` }));
+    await loadUsers(api.app, tenantId, sourceId, 0, 250, (i) => ({ userName: `crew${i}` }));
     await fannedOut(); // their changes found no target
     const targets = worker.get(TargetRepository);
     const push = worker.get(PushService);
@@ -104,7 +99,7 @@ describe('Active Push backfill', () => {
     ]);
 
     // A change to a record is queued without a priority: it is taken before every backfill.
-    await loadUsers(api.app, tenantId, source.id, 250, 251, () => ({ userName: 'amy' }));
+    await loadUsers(api.app, tenantId, sourceId, 250, 251, () => ({ userName: 'amy' }));
     const changed = await eventuallyWaiting(queue);
     expect(changed.map((j) => j.data.targetId).sort()).toEqual([first, second].sort());
     expect(await queue.getPrioritizedCount()).toBe(500);

@@ -42,8 +42,20 @@ function listing(
   return { fetch, asked, maxInFlight: () => maxInFlight };
 }
 
-async function readAll(options: PageReaderOptions<number>): Promise<{ ids: string[]; prepared: number[] }> {
-  const reader = new PageReader(options);
+/** Reads the whole listing (index paging, pages of 100, two at once, three ahead unless told). */
+async function readAll(
+  server: { fetch: PageReaderOptions<number>['fetch'] },
+  options: Partial<PageReaderOptions<number>> = {},
+): Promise<{ ids: string[]; prepared: number[] }> {
+  const reader = new PageReader<number>({
+    pagination: 'index',
+    count: 100,
+    parallel: 2,
+    ahead: 3,
+    fetch: server.fetch,
+    prepare: async (r) => r.length,
+    ...options,
+  });
   const ids: string[] = [];
   const prepared: number[] = [];
   for (let page = await reader.next(); page; page = await reader.next()) {
@@ -58,14 +70,7 @@ const expected = (n: number) => Array.from({ length: n }, (_, i) => `u${i}`);
 describe('PageReader', () => {
   it('reads an index-paged listing in order, two requests at a time, never past its end', async () => {
     const server = listing(1_050, { delays: [3, 1, 2] });
-    const { ids, prepared } = await readAll({
-      pagination: 'index',
-      count: 100,
-      parallel: 2,
-      ahead: 3,
-      fetch: server.fetch,
-      prepare: async (r) => r.length,
-    });
+    const { ids, prepared } = await readAll(server);
     expect(ids).toEqual(expected(1_050));
     expect(prepared).toEqual([...Array(10).fill(100), 50]);
     expect(server.maxInFlight()).toBe(2);
@@ -74,14 +79,7 @@ describe('PageReader', () => {
 
   it('learns the page size the server really serves from its first answer', async () => {
     const server = listing(250, { cap: 40 });
-    const { ids } = await readAll({
-      pagination: 'index',
-      count: 500,
-      parallel: 2,
-      ahead: 3,
-      fetch: server.fetch,
-      prepare: async () => 0,
-    });
+    const { ids } = await readAll(server, { count: 500, prepare: async () => 0 });
     expect(ids).toEqual(expected(250));
     expect(server.asked.map((s) => ('startIndex' in s ? s.startIndex : 0))).toEqual([
       1, 41, 81, 121, 161, 201, 241,
@@ -90,14 +88,7 @@ describe('PageReader', () => {
 
   it('completes a page the server cuts short, so nothing is skipped or read twice', async () => {
     const server = listing(300, { short: new Map([[101, 30]]) });
-    const { ids, prepared } = await readAll({
-      pagination: 'index',
-      count: 100,
-      parallel: 2,
-      ahead: 3,
-      fetch: server.fetch,
-      prepare: async (r) => r.length,
-    });
+    const { ids, prepared } = await readAll(server);
     expect(ids).toEqual(expected(300));
     expect(prepared).toEqual([100, 100, 100]); // prepared once the page is whole
     expect(server.asked).toContainEqual({ startIndex: 131 });
@@ -105,38 +96,22 @@ describe('PageReader', () => {
 
   it('without totalResults, reads until an empty page', async () => {
     const server = listing(120, { total: false });
-    const { ids } = await readAll({
-      pagination: 'index',
-      count: 50,
-      parallel: 2,
-      ahead: 2,
-      fetch: server.fetch,
-      prepare: async () => 0,
-    });
+    const { ids } = await readAll(server, { count: 50, ahead: 2, prepare: async () => 0 });
     expect(ids).toEqual(expected(120));
   });
 
   it('one request at a time when parallel is 1', async () => {
     const server = listing(500, { delays: [2] });
-    await readAll({
-      pagination: 'index',
-      count: 50,
-      parallel: 1,
-      ahead: 3,
-      fetch: server.fetch,
-      prepare: async () => 0,
-    });
+    await readAll(server, { count: 50, parallel: 1, prepare: async () => 0 });
     expect(server.maxInFlight()).toBe(1);
   });
 
   it('follows cursors one request at a time, and fails on a cursor that does not advance', async () => {
     const server = listing(230, { cursor: true });
-    const { ids } = await readAll({
+    const { ids } = await readAll(server, {
       pagination: 'cursor',
       count: 50,
       parallel: 4,
-      ahead: 3,
-      fetch: server.fetch,
       prepare: async () => 0,
     });
     expect(ids).toEqual(expected(230));
@@ -203,12 +178,10 @@ describe('PageReader', () => {
             total: c.total,
             delays: c.delays,
           });
-          const { ids } = await readAll({
-            pagination: 'index',
+          const { ids } = await readAll(server, {
             count: c.count,
             parallel: c.parallel,
             ahead: c.ahead,
-            fetch: server.fetch,
             prepare: async () => 0,
           });
           expect(ids).toEqual(expected(c.n));
