@@ -108,6 +108,8 @@ export interface ScimTestServer {
   /** At most `requests` per `windowMs`; the rest get 429 with Retry-After (seconds, rounded up). */
   setRateLimit(limit: { requests: number; windowMs: number } | undefined): void;
   setOptions(options: Partial<ScimTestServerOptions>): void;
+  /** The next request matching method and path is carried out, then its answer lost (connection reset). */
+  dropNext(match: { method?: string; path?: RegExp }): void;
   /** The next request matching method and path waits, before it is carried out, until released. */
   holdNext(match: { method?: string; path?: RegExp }): HeldRequest;
   /** Random faults from now on (undefined: none). */
@@ -135,6 +137,7 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
   ]);
   const requests: RecordedRequest[] = [];
   const faults: InjectedFault[] = [];
+  const drops: Array<{ method?: string; path?: RegExp }> = [];
   const holds: Array<{ match: { method?: string; path?: RegExp }; arrive(): void; released: Promise<void> }> =
     [];
   let latency = 0;
@@ -347,6 +350,13 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
         };
         try {
           if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+          const dropped = drops.findIndex(
+            (d) => (!d.method || d.method === req.method) && (!d.path || d.path.test(url.pathname)),
+          );
+          if (dropped >= 0) {
+            drops.splice(dropped, 1);
+            lose = 'drop';
+          }
           const held = holds.findIndex(
             (h) =>
               (!h.match.method || h.match.method === req.method) &&
@@ -428,6 +438,7 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
     store,
     seed,
     failNext: (fault) => faults.push({ ...fault }),
+    dropNext: (match) => void drops.push(match),
     holdNext: (match) => {
       let arrive!: () => void;
       let release!: () => void;

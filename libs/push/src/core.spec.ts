@@ -57,6 +57,24 @@ describe('planPush', () => {
     expect(planPush(base({ desired: null, link, deprovision: 'leave' }))).toMatchObject({ kind: 'forget' });
     expect(planPush(base({ desired: null, link: null }))).toMatchObject({ kind: 'noop' });
   });
+
+  it('looks for an object a failed create may have made before deprovisioning, by the hub id only', () => {
+    const lost = { remoteId: null, pushedState: null, pushedHash: null, status: 'pending', uncertain: true };
+    const reclaim = planPush(base({ desired: null, link: lost, resourceId: 'hub-1' }));
+    expect(reclaim).toEqual({ kind: 'reclaim', filter: 'externalId eq "hub-1"', externalId: 'hub-1' });
+    expect(isDeprovisioning(reclaim, lost)).toBe(true); // counted by the deletion threshold
+    // Nothing was ever tried, the target cannot filter, or the policy leaves objects: nothing to find.
+    const never = { ...lost, uncertain: false };
+    expect(planPush(base({ desired: null, link: never, resourceId: 'hub-1' }))).toMatchObject({
+      kind: 'noop',
+    });
+    expect(
+      planPush(base({ desired: null, link: lost, resourceId: 'hub-1', filterSupported: false })),
+    ).toMatchObject({ kind: 'noop' });
+    expect(
+      planPush(base({ desired: null, link: lost, resourceId: 'hub-1', deprovision: 'leave' })),
+    ).toMatchObject({ kind: 'noop' });
+  });
 });
 
 describe('planMembership', () => {

@@ -9,6 +9,11 @@ export interface LinkState {
   readonly pushedState: JsonObject | null;
   readonly pushedHash: string | null;
   readonly status: string;
+  /**
+   * A push failed before the target's id for the object was known: a create may have been carried
+   * out with its answer lost (the connection dropped after the POST). Deprovisioning must look.
+   */
+  readonly uncertain?: boolean;
 }
 
 export type PushPlan =
@@ -30,7 +35,12 @@ export type PushPlan =
     }
   | { readonly kind: 'delete' }
   /** Policy `leave`: stop managing the object, send nothing. */
-  | { readonly kind: 'forget'; readonly reason: string };
+  | { readonly kind: 'forget'; readonly reason: string }
+  /**
+   * Deprovision an object the hub may have created without learning its id: look it up by the
+   * hub's own id (`externalId`), and deprovision what is found as if it were linked.
+   */
+  | { readonly kind: 'reclaim'; readonly filter: string; readonly externalId: string };
 
 export interface PlanInput {
   /** The representation the target should hold; null when it should not hold the record. */
@@ -41,6 +51,8 @@ export interface PlanInput {
   readonly schemas: ResourceTypeSchemas;
   readonly patchSupported: boolean;
   readonly deprovision: DeprovisionPolicy;
+  /** The hub's id of the record (the `externalId` every create sets): how a lost create is found. */
+  readonly resourceId?: string;
   /** Attribute matched before create, e.g. `userName`. */
   readonly matchAttribute: string;
   readonly filterSupported: boolean;
@@ -56,7 +68,16 @@ export function planPush(input: PlanInput): PushPlan {
   const { desired, link } = input;
   const remoteId = link?.remoteId ?? null;
   if (desired === null) {
-    if (!remoteId) return { kind: 'noop', reason: 'not at the target and should not be' };
+    if (!remoteId) {
+      // Only this hub's own objects: the lookup is by the externalId it sets on every create.
+      if (link?.uncertain && input.filterSupported && input.resourceId && effectivePolicy(input) !== 'leave')
+        return {
+          kind: 'reclaim',
+          filter: `externalId eq ${printValue(input.resourceId)}`,
+          externalId: input.resourceId,
+        };
+      return { kind: 'noop', reason: 'not at the target and should not be' };
+    }
     if (link?.status === 'deprovisioned' || link?.status === 'out_of_scope')
       return { kind: 'noop', reason: 'already deprovisioned' };
     const policy = effectivePolicy(input);
@@ -101,7 +122,7 @@ function effectivePolicy(input: PlanInput): DeprovisionPolicy {
 
 /** Whether the plan takes access away (counted by the accidental-deletion threshold). */
 export function isDeprovisioning(plan: PushPlan, link: LinkState | null): boolean {
-  if (plan.kind === 'disable' || plan.kind === 'delete') return true;
+  if (plan.kind === 'disable' || plan.kind === 'delete' || plan.kind === 'reclaim') return true;
   if ((plan.kind === 'patch' || plan.kind === 'put') && plan.body.active === false)
     return link?.pushedState?.active !== false;
   return false;

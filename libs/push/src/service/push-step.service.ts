@@ -300,8 +300,9 @@ export class PushStepService {
         pushedState: link.pushedState as JsonObject | null,
         pushedHash: link.pushedHash,
         status: link.status,
+        uncertain: link.remoteId === null && (link.attempts > 0 || link.lastError !== null),
       };
-      let plan = this.plan(ctx, type, desired, absentReason, linkState);
+      let plan = this.plan(ctx, type, desired, absentReason, linkState, resourceId);
       trace.push({ step: 'plan', detail: describePlan(plan) });
 
       // The accidental-deletion threshold.
@@ -420,10 +421,12 @@ export class PushStepService {
     desired: JsonObject | null,
     absentReason: 'deleted' | 'out_of_scope' | undefined,
     link: LinkState,
+    resourceId?: string,
   ): PushPlan {
     return planPush({
       desired,
       ...(absentReason ? { absentReason } : {}),
+      ...(resourceId ? { resourceId } : {}),
       link,
       schemas: type.schemas,
       patchSupported: ctx.capabilities.patch,
@@ -459,6 +462,30 @@ export class PushStepService {
       }
       case 'forget':
         return { remoteId: link.remoteId, pushedState: link.pushedState, status: 'out_of_scope' };
+      case 'reclaim': {
+        // A create whose answer was lost may have made the object: find it by the hub's id and
+        // deprovision it as if it were linked (never an object with another externalId).
+        const page = await this.lookup(ctx, endpoint, plan.filter, send);
+        const found = page?.resources.find((r) => r.externalId === plan.externalId);
+        trace.push({ step: 'match', detail: { found: !!found, filter: plan.filter } });
+        if (!found) return { remoteId: null, pushedState: null, status: 'out_of_scope' };
+        const { id, meta: _meta, ...held } = found;
+        const linked: LinkState = {
+          remoteId: String(id),
+          pushedState: held,
+          pushedHash: null,
+          status: 'synced',
+        };
+        return this.execute(
+          ctx,
+          type,
+          this.plan(ctx, type, null, undefined, linked),
+          linked,
+          send,
+          trace,
+          true,
+        );
+      }
       case 'delete':
         await send({ action: 'delete', method: 'DELETE', path: at(link.remoteId!) }, () =>
           client.delete(endpoint, link.remoteId!).catch((e: unknown) => {
@@ -518,26 +545,8 @@ export class PushStepService {
           );
           return { ...r, remoteId };
         };
-        const match = async () => {
-          if (!plan.match) return undefined;
-          const page = await send(
-            { action: 'match', method: 'GET', path: endpoint },
-            () =>
-              client.search(endpoint, { filter: plan.match!, count: 2 }).catch(async (e: unknown) => {
-                // Not every server has /.search: the list endpoint with ?filter= is the baseline.
-                if (
-                  e instanceof HttpRequestError &&
-                  (e.status === 404 || e.status === 405 || e.status === 501)
-                ) {
-                  for await (const p of client.list(endpoint, { filter: plan.match!, count: 2, maxPages: 1 }))
-                    return p;
-                }
-                throw e;
-              }),
-            { filter: plan.match },
-          );
-          return page?.resources[0];
-        };
+        const match = async () =>
+          plan.match ? (await this.lookup(ctx, endpoint, plan.match, send))?.resources[0] : undefined;
         const found = await match();
         if (found) return adopt(found);
         trace.push({ step: 'match', detail: { found: false, filter: plan.match ?? null } });
@@ -555,6 +564,28 @@ export class PushStepService {
         }
       }
     }
+  }
+
+  /** Objects matching `filter` (at most two): `/.search`, or the list endpoint where there is none. */
+  private async lookup(
+    ctx: TargetContext,
+    endpoint: string,
+    filter: string,
+    send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
+  ) {
+    const { client } = ctx;
+    return send(
+      { action: 'match', method: 'GET', path: endpoint },
+      () =>
+        client.search(endpoint, { filter, count: 2 }).catch(async (e: unknown) => {
+          // Not every server has /.search: the list endpoint with ?filter= is the baseline.
+          if (e instanceof HttpRequestError && (e.status === 404 || e.status === 405 || e.status === 501)) {
+            for await (const p of client.list(endpoint, { filter, count: 2, maxPages: 1 })) return p;
+          }
+          throw e;
+        }),
+      { filter },
+    );
   }
 
   /** Member PATCHes of a linked group, in batches, progress recorded after each request. */
