@@ -17,6 +17,7 @@ import {
   asTenantId,
   type TenantId,
 } from '@hub/persistence';
+import { coreCapabilities, identityUsers } from '@hub/push';
 import { SchemaRegistry, projectResource, validateResource, type JsonObject } from '@hub/scim';
 import { createApiApp } from '../apps/api/src/create-api-app';
 import { benchTenant, type Benchmark, type BenchRow } from './harness';
@@ -98,21 +99,8 @@ export const pushFanoutBenchmark: Benchmark = {
             name: `${label}-${i}`,
             baseUrl: server.baseUrl,
             auth: { kind: 'none' },
-            resourceTypes: {
-              User: {
-                enabled: true,
-                matchAttribute: 'userName',
-                mapping: { mode: 'identity' },
-                deprovision: 'disable',
-              },
-            },
-            capabilities: {
-              patch: true,
-              filter: true,
-              etag: false,
-              resourceTypes: { User: { endpoint: '/Users', schema: USER, extensions: [] } },
-              schemas: [USER],
-            },
+            resourceTypes: identityUsers(),
+            capabilities: coreCapabilities(),
             rateLimit,
             concurrency,
           });

@@ -18,7 +18,7 @@ import {
 } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
 import { ReconcileModule, ReconcileRunner } from '@hub/reconcile';
-import { representationHash } from '@hub/push';
+import { coreCapabilities, identityUsers, representationHash } from '@hub/push';
 import { ScimClient } from '@hub/scim-client';
 import { SecretsModule } from '@hub/secrets';
 import { benchTenant, profiled, type Benchmark, type BenchRow } from './harness';
@@ -60,21 +60,8 @@ export const reconcileBenchmark: Benchmark = {
             name,
             baseUrl,
             auth: { kind: 'none' },
-            resourceTypes: {
-              User: {
-                enabled: true,
-                matchAttribute: 'userName',
-                mapping: { mode: 'identity' },
-                deprovision: 'disable',
-              },
-            },
-            capabilities: {
-              patch: true,
-              filter: true,
-              etag: false,
-              resourceTypes: { User: { endpoint: '/Users', schema: USER, extensions: [] } },
-              schemas: [USER],
-            },
+            resourceTypes: identityUsers(),
+            capabilities: coreCapabilities(),
             rateLimit: 100_000,
             concurrency: 8,
           })

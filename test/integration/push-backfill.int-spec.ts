@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { TargetRepository, asTenantId, type TenantId } from '../../libs/persistence/src';
-import { PushService } from '../../libs/push/src';
+import { PushService, identityUsers } from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { loadUsers } from '../harness/bulk-users';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
@@ -67,9 +67,7 @@ describe('Active Push backfill', () => {
           name,
           baseUrl: 'http://127.0.0.1:9/scim/v2', // never called: nothing consumes the push queue here
           auth: { kind: 'none' },
-          resourceTypes: {
-            User: { enabled: true, matchAttribute: 'userName', mapping: { mode: 'identity' } },
-          },
+          resourceTypes: identityUsers(),
           rateLimit: 100,
           concurrency: 2,
         })

@@ -8,7 +8,7 @@ import {
   targetSecretsBinding,
   type TenantId,
 } from '../../libs/persistence/src';
-import { PushStepService } from '../../libs/push/src';
+import { PushStepService, coreCapabilities, identityUsers } from '../../libs/push/src';
 import { SecretBox } from '../../libs/secrets/src';
 import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
 import { USER_SCHEMA, inboundScimSource, strictCaller, type Call } from '../harness/push-fixture';
@@ -51,21 +51,8 @@ describe('Active Push after a lost answer', () => {
         name: 'lost-answers',
         baseUrl: server.baseUrl,
         auth: { kind: 'bearer' },
-        resourceTypes: {
-          User: {
-            enabled: true,
-            matchAttribute: 'userName',
-            mapping: { mode: 'identity' },
-            deprovision: 'disable',
-          },
-        },
-        capabilities: {
-          patch: true,
-          filter: true,
-          etag: false,
-          resourceTypes: { User: { endpoint: '/Users', schema: USER_SCHEMA, extensions: [] } },
-          schemas: [USER_SCHEMA],
-        },
+        resourceTypes: identityUsers(),
+        capabilities: coreCapabilities(),
         rateLimit: 100,
         concurrency: 2,
       },

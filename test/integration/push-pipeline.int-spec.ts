@@ -12,7 +12,13 @@ import {
   targetSecretsBinding,
   type TenantId,
 } from '../../libs/persistence/src';
-import { PushService, PushStepService, identityUsersAndGroups, pushJobId } from '../../libs/push/src';
+import {
+  PushService,
+  PushStepService,
+  coreCapabilities,
+  identityUsersAndGroups,
+  pushJobId,
+} from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { SecretBox } from '../../libs/secrets/src';
 import { json } from '../harness/json';
@@ -108,16 +114,7 @@ describe('Active Push pipeline', () => {
         baseUrl: server.baseUrl,
         auth: { kind: 'bearer' },
         resourceTypes,
-        capabilities: extra.capabilities ?? {
-          patch: true,
-          filter: true,
-          etag: true,
-          resourceTypes: {
-            User: { endpoint: '/Users', schema: USER, extensions: [] },
-            Group: { endpoint: '/Groups', schema: GROUP, extensions: [] },
-          },
-          schemas: [USER, GROUP],
-        },
+        capabilities: extra.capabilities ?? coreCapabilities({ groups: true, etag: true }),
         rateLimit: extra.rateLimit ?? 200,
         concurrency: 4,
         ...(extra.deletionThreshold ? { deletionThreshold: extra.deletionThreshold as never } : {}),

@@ -13,7 +13,7 @@ import {
   targetSecretsBinding,
   type TenantId,
 } from '../../libs/persistence/src';
-import { PushStepService } from '../../libs/push/src';
+import { PushStepService, coreCapabilities, identityUsers } from '../../libs/push/src';
 import type { JsonObject } from '../../libs/scim/src';
 import { SecretBox } from '../../libs/secrets/src';
 import { json } from '../harness/json';
@@ -26,7 +26,6 @@ import {
 } from '../harness/scim-test-server';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 /**
  * Reconciliation against in-memory SCIM servers on loopback, through the real API (admin and
@@ -139,25 +138,8 @@ describe('reconciliation of targets', () => {
         name,
         baseUrl: server.baseUrl,
         auth: { kind: 'bearer' },
-        resourceTypes: {
-          User: {
-            enabled: true,
-            matchAttribute: 'userName',
-            mapping: { mode: 'identity' },
-            deprovision: 'disable',
-            ...(extra.reconcile ? { reconcile: extra.reconcile } : {}),
-          },
-        },
-        capabilities: {
-          patch: true,
-          filter: true,
-          etag: true,
-          resourceTypes: {
-            User: { endpoint: '/Users', schema: USER, extensions: [] },
-            Group: { endpoint: '/Groups', schema: GROUP, extensions: [] },
-          },
-          schemas: [USER, GROUP],
-        },
+        resourceTypes: identityUsers(extra.reconcile ? { reconcile: extra.reconcile } : {}),
+        capabilities: coreCapabilities({ groups: true, etag: true }),
         rateLimit: 200,
         concurrency: extra.concurrency ?? 4,
         ...(extra.enabled === false ? { enabled: false } : {}),

@@ -1,3 +1,5 @@
+import { GROUP_URN, USER_URN } from '@hub/scim';
+
 /**
  * The configuration of a downstream SCIM target as stored in `targets` (JSON columns) and as the
  * admin API accepts it. Secrets (token, password, client secret, mTLS key) are never part of
@@ -103,6 +105,13 @@ export function identityUsersAndGroups(
   };
 }
 
+/** Users only, as `identityUsersAndGroups` sends them; `user` adds to or changes their settings (`reconcile` too). */
+export function identityUsers(
+  user: Partial<TargetResourceTypeConfig> & { readonly reconcile?: unknown } = {},
+): Record<'User', TargetResourceTypeConfig> {
+  return { User: { ...identityUsersAndGroups().User, ...user } };
+}
+
 /** Deprovisioning pushes beyond `max(minimum, share × linked)` within the window are held. */
 export interface DeletionThreshold {
   readonly share: number;
@@ -134,6 +143,28 @@ export interface StoredCapabilities {
   >;
   /** Schema URNs the target publishes (empty: unknown, so identity mapping sends the hub's own). */
   readonly schemas: readonly string[];
+}
+
+/**
+ * What a plain RFC 7644 server says about itself: PATCH and filters, the core User (and Group)
+ * resource types at `/Users` (`/Groups`), no extensions. Stored on targets whose discovery a test
+ * or benchmark skips (its in-memory servers are such servers).
+ */
+export function coreCapabilities(
+  options: { groups?: boolean; etag?: boolean } = {},
+): StoredCapabilities & Record<string, unknown> {
+  const types = { User: { endpoint: '/Users', schema: USER_URN, extensions: [] } } as Record<
+    string,
+    { endpoint: string; schema: string; extensions: string[] }
+  >;
+  if (options.groups) types.Group = { endpoint: '/Groups', schema: GROUP_URN, extensions: [] };
+  return {
+    patch: true,
+    filter: true,
+    etag: options.etag ?? false,
+    resourceTypes: types,
+    schemas: Object.values(types).map((t) => t.schema),
+  };
 }
 
 export const UNKNOWN_CAPABILITIES: StoredCapabilities = {
