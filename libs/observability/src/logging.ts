@@ -45,13 +45,19 @@ export function requestIdOf(incoming: string | string[] | undefined): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** nestjs-pino settings: one JSON line per request with its request id, no secrets, no bodies. */
+/**
+ * nestjs-pino settings: one JSON line per request with its request id, no secrets, no bodies.
+ * Below `info` no request line is ever written, so none is prepared; at `silent` the request
+ * logger is not installed at all (it costs a child logger and an async context per request).
+ */
 export function httpLoggerParams(config: Pick<HubConfig, 'log'>, service: string): Params {
+  const options = loggerOptions(config, service);
+  if (config.log.level === 'silent') return { pinoHttp: options, forRoutes: [] };
+  const writesRequests = pino.levels.values[config.log.level]! <= pino.levels.values['info']!;
   return {
     pinoHttp: {
-      ...loggerOptions(config, service),
+      ...options,
       genReqId: (req: IncomingMessage) => (req as { id?: string }).id ?? randomUUID(),
-      customProps: () => ({}),
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
@@ -60,7 +66,9 @@ export function httpLoggerParams(config: Pick<HubConfig, 'log'>, service: string
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+      autoLogging: writesRequests
+        ? { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') }
+        : false,
     },
   };
 }

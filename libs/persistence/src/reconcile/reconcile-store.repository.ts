@@ -60,9 +60,10 @@ export class ReconcileStoreRepository {
   }
 
   /**
-   * Links by remote id with their golden records, in one statement (the per-page read). Without
-   * the pushed state: it is read (`pushedState`) only for links whose pushed hash differs from the
-   * representation the hub would push now.
+   * Links by remote id with their golden records, in one statement (the per-page read). The pushed
+   * state comes only with links that have no pushed hash (drift recorded by an earlier run, a push
+   * not yet made): for the others it is read (`pushedState`) only when their pushed hash differs
+   * from the representation the hub would push now.
    */
   async linkedWithGolden(
     tenantId: TenantId,
@@ -78,15 +79,15 @@ export class ReconcileStoreRepository {
         lifecycle_state: ReconcileGolden['lifecycleState'] | null;
       }
     >(
-      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
-         NULL::jsonb AS pushed_state,
+      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash, l.pushed_state,
          r.id AS gid, r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM unnest($3::text[]) AS x(remote_id)
        -- One index probe per remote id and one primary-key probe per link (LIMIT keeps the planner
        -- from flattening them): planned as joins, the statement scanned every link of the target
        -- (statistics not yet updated after a bulk of new links: 40 ms a page instead of 4) or hashed
        -- every resource of the tenant, once per page.
-       JOIN LATERAL (SELECT resource_id, remote_id, status, pushed_hash FROM target_links
+       JOIN LATERAL (SELECT resource_id, remote_id, status, pushed_hash,
+           CASE WHEN pushed_hash IS NULL THEN pushed_state END AS pushed_state FROM target_links
          WHERE target_id = $2::uuid AND remote_id = x.remote_id LIMIT 1) l ON true
        LEFT JOIN LATERAL (SELECT id, attributes, version, lifecycle_state FROM resources
          WHERE tenant_id = $1::uuid AND id = l.resource_id LIMIT 1) r ON true`,

@@ -337,11 +337,14 @@ export class TargetReconciler {
     desired: JsonObject | null,
   ): Promise<Classified & { link: ReconcileLink }> {
     // The pushed state only adds attribute names when it differs from what the hub would push now
-    // (its hash says so): read it then, not for every object.
+    // (its hash says so): read it then, not for every object. A link without a pushed hash came
+    // with its pushed state.
     const pushedState =
-      desired && link.pushedHash !== null && link.pushedHash === representationHash(desired)
-        ? null
-        : await this.store.pushedState(state.ctx.target.id, link.resourceId);
+      link.pushedHash === null
+        ? link.pushedState
+        : desired && link.pushedHash === representationHash(desired)
+          ? null
+          : await this.store.pushedState(state.ctx.target.id, link.resourceId);
     const withState = { ...link, pushedState };
     return {
       ...classifyLinked({
