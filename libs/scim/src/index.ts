@@ -84,3 +84,4 @@ export {
   type BulkResponseOperation,
 } from './messages/bulk';
 export type { JsonObject } from './util/json.util';
+export { setOwn } from './util/json.util';

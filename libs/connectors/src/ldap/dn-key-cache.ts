@@ -1,5 +1,5 @@
 /**
- * Normalised DN → source key for resolving group members without a lookup. Bounded, so a pull's
+ * DN → source key for resolving group members without a lookup. Bounded, so a pull's
  * memory does not grow with the directory: a member whose entry has left the cache is looked up
  * on the server instead (ADR 0501). Two generations instead of an exact LRU list: entries go to
  * the young map; when it holds half the capacity it becomes the old one and the old one is

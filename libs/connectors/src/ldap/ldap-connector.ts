@@ -75,7 +75,7 @@ interface ObjectPlan {
 interface PullState {
   readonly client: Client;
   mode: 'full' | 'delta';
-  /** Normalised DN → source key, for resolving members without a lookup (bounded, LRU). */
+  /** DN (as read, or normalised after a lookup) → source key, for members without a lookup (bounded). */
   readonly keys: DnKeyCache;
   /** The server refused the DN attribute in a filter: members are looked up one at a time. */
   dnAttributeRefused?: boolean;
@@ -273,7 +273,9 @@ export class LdapConnector implements SourceConnector {
   ): Promise<SourceRecord | undefined> {
     const values = this.readEntry(entry);
     const key = this.keyOf(entry.dn, values);
-    if (this.resolvesMemberDns) state.keys.set(normaliseDn(entry.dn), key);
+    // Keyed by the DN as the server wrote it (no normalising per entry): member values are almost
+    // always that same string; other spellings are normalised on a miss (membersOf).
+    if (this.resolvesMemberDns) state.keys.set(entry.dn, key);
     const view: SourceView = {
       field: (name) => (name.toLowerCase() === 'dn' ? entry.dn : values.get(name.toLowerCase())),
     };
@@ -333,10 +335,9 @@ export class LdapConnector implements SourceConnector {
     for (const dn of dns) {
       // uniqueMember may carry an optional `#'0101'B` UID suffix (RFC 4519 nameAndOptionalUID).
       const plain = membership === 'uniqueMember' ? dn.replace(/#'[01]*'B$/, '') : dn;
-      const normal = normaliseDn(plain);
-      if (this.keyAttribute.toLowerCase() === 'dn') keys.push(normal);
+      if (this.keyAttribute.toLowerCase() === 'dn') keys.push(normaliseDn(plain));
       else {
-        const known = state.keys.get(normal);
+        const known = state.keys.get(plain) ?? state.keys.get(normaliseDn(plain));
         if (known) keys.push(known);
         else missing.push(plain);
       }

@@ -3,6 +3,7 @@ import {
   parseDateTime,
   ScimError,
   SchemaRegistry,
+  setOwn,
   type AttributeDefinition,
   type FilterNode,
   type JsonObject,
@@ -282,13 +283,4 @@ function isEmpty(value: unknown): boolean {
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
-
-/** Own data property, even for keys such as `__proto__` (mapping targets come from admins, values from sources). */
-function setOwn<T>(obj: JsonObject, key: string, value: T): T {
-  // Plain assignment is only unsafe for `__proto__`; defineProperty is several times slower.
-  if (key === '__proto__')
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-  return value;
 }
