@@ -24,7 +24,7 @@ import { ENTERPRISE_USER_URN } from '@hub/scim';
 import { SecretBox, SecretsModule } from '@hub/secrets';
 import { SyncModule, SyncRunner, SyncWithdrawals, WITHDRAW_BATCH, sourceSecretBinding } from '@hub/sync';
 import { provisionTenant } from '@hub/auth';
-import { benchTenant, type Benchmark, type BenchRow } from './harness';
+import { benchTenant, profiled, type Benchmark, type BenchRow } from './harness';
 
 const ENTRIES = { tiny: 1_000, small: 10_000, full: 100_000 };
 const GROUPS = { tiny: 4, small: 20, full: 50 };
@@ -162,7 +162,7 @@ export const ldapSyncBenchmark: Benchmark = {
       );
       const deltaRun = await runs.open(tenantId, source, { mode: 'delta', trigger: 'manual' });
       const started = performance.now();
-      const delta = await runner.run(tenantId, deltaRun.id);
+      const delta = await profiled('ldap-sync-delta', () => runner.run(tenantId, deltaRun.id));
       const deltaMs = performance.now() - started;
       if (delta?.status !== 'done' || delta.updated !== 100)
         throw new Error(`delta run: ${JSON.stringify(delta)}`);

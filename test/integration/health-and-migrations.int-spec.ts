@@ -82,4 +82,70 @@ describe('migrations', () => {
       await db.drop();
     }
   });
+
+  it('let a golden record be deleted without scanning contributions or memberships (its foreign-key actions use indexes)', async () => {
+    const db = await createTestDatabase();
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const tenant = (
+        await client.query<{ id: string }>(
+          `INSERT INTO tenants (id, slug, name, updated_at) VALUES (gen_random_uuid(), 'fk', 'FK', now()) RETURNING id`,
+        )
+      ).rows[0]!.id;
+      const source = (
+        await client.query<{ id: string }>(
+          `INSERT INTO sources (id, tenant_id, name, kind, config, updated_at)
+           VALUES (gen_random_uuid(), $1, 'hr', 'rest', '{}', now()) RETURNING id`,
+          [tenant],
+        )
+      ).rows[0]!.id;
+      // 5,000 users with a contribution each, all members of one group.
+      await client.query(
+        `INSERT INTO resources (id, tenant_id, resource_type, attributes, name_key, updated_at)
+         SELECT gen_random_uuid(), $1, 'User', '{}', 'u' || g, now() FROM generate_series(1, 5000) g`,
+        [tenant],
+      );
+      await client.query(
+        `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, resource_id, attributes, hash, asserted_at, updated_at)
+         SELECT gen_random_uuid(), $1, $2, 'User', r.id::text, r.id, '{}', '', now(), now() FROM resources r WHERE r.tenant_id = $1`,
+        [tenant, source],
+      );
+      const group = (
+        await client.query<{ id: string }>(
+          `INSERT INTO resources (id, tenant_id, resource_type, attributes, name_key, updated_at)
+           VALUES (gen_random_uuid(), $1, 'Group', '{"members":[]}', 'g', now()) RETURNING id`,
+          [tenant],
+        )
+      ).rows[0]!.id;
+      await client.query(
+        `INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
+         SELECT $1, $2, id, 'User' FROM resources WHERE tenant_id = $1 AND resource_type = 'User'`,
+        [tenant, group],
+      );
+      await client.query('ANALYZE resources, contributions, group_members');
+      const user = (await client.query<{ id: string }>(`SELECT id FROM resources WHERE name_key = 'u42'`))
+        .rows[0]!.id;
+      // The lookups PostgreSQL's ON DELETE SET NULL / CASCADE triggers make: by the id alone.
+      const plan = async (sql: string) =>
+        (await client.query(`EXPLAIN ${sql}`, [user])).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(await plan('SELECT 1 FROM ONLY contributions WHERE $1::uuid = resource_id')).toMatch(
+        /Index (Only )?Scan using contributions_resource_id_idx/,
+      );
+      expect(await plan('SELECT 1 FROM ONLY group_members WHERE $1::uuid = member_id')).toMatch(
+        /Index (Only )?Scan using group_members_member_id_idx/,
+      );
+      await client.query('DELETE FROM resources WHERE id = $1', [user]);
+      const left = await client.query(
+        `SELECT (SELECT count(*) FROM contributions WHERE source_key = $1)::int AS kept,
+                (SELECT count(*) FROM contributions WHERE source_key = $1 AND resource_id IS NULL)::int AS unlinked,
+                (SELECT count(*) FROM group_members WHERE member_id = $1::uuid)::int AS memberships`,
+        [user],
+      );
+      expect(left.rows[0]).toEqual({ kept: 1, unlinked: 1, memberships: 0 });
+    } finally {
+      await client.end();
+      await db.drop();
+    }
+  });
 });

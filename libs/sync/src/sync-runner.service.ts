@@ -42,6 +42,8 @@ import { SyncWithdrawals } from './sync-withdrawals.service';
 
 /** Held keys stored on the run, per resource type, at most (the count is always exact). */
 export const HELD_KEYS_LIMIT = 100_000;
+/** Records a run must change before it refreshes the planner's statistics (a bulk load). */
+export const STATISTICS_AFTER_CHANGES = 10_000;
 /** Unseen keys read per query when applying a full pull's deletions. */
 const DELETION_PAGE = 500;
 /** Groups whose members were not all known, retried once at the end of the run (keys only). */
@@ -79,6 +81,9 @@ interface RunState {
  */
 @Injectable()
 export class SyncRunner {
+  /** Changes after which a run refreshes the planner's statistics (tests lower it). */
+  statisticsAfterChanges = STATISTICS_AFTER_CHANGES;
+
   private readonly logger = new Logger(SyncRunner.name);
 
   constructor(
@@ -182,10 +187,26 @@ export class SyncRunner {
       return this.runs.get(tenantId, run.id);
     }
     if (nextCursor) await this.sources.saveCursor(tenantId, source.id, nextCursor);
+    await this.refreshStatisticsAfterBulk(state);
     await this.runs.finish(tenantId, run.id, 'done', undefined, nextCursor);
     await this.auditRun(state, 'sync.run.done');
     this.logger.log({ tenantId, runId: run.id, ...state.totals }, 'sync run done');
     return this.runs.get(tenantId, run.id);
+  }
+
+  /** After a run that changed many records, the planner learns the tables' new shape at once. */
+  private async refreshStatisticsAfterBulk(state: RunState): Promise<void> {
+    const { created, updated, deleted } = state.totals;
+    if (created + updated + deleted < this.statisticsAfterChanges) return;
+    const started = Date.now();
+    await this.store.refreshStatistics().catch((error: unknown) => {
+      // Autovacuum does it later anyway: a failure here must not fail a run whose data committed.
+      this.logger.warn({ runId: state.run.id, err: runError(error) }, 'statistics refresh failed');
+    });
+    this.logger.log(
+      { runId: state.run.id, ms: Date.now() - started },
+      'statistics refreshed after a bulk run',
+    );
   }
 
   /**
@@ -493,6 +514,8 @@ export class SyncRunner {
   /** Deletions of the run: applied, or returned as held when the safeguard trips. */
   private async deletions(state: RunState, settings: SyncSettings): Promise<HeldDeletions | null> {
     const { tenantId, sourceId } = state.ctx;
+    // A delta that deleted nothing does not count the source's identities (a scan of them all).
+    if (!state.fullPull && state.deltaDeletions.size === 0) return null;
     const live = await this.sources.liveCounts(tenantId, sourceId);
     const byType: Record<string, TypeDeletions> = {};
     let keysOf: (type: string) => AsyncGenerator<string[]>;
@@ -518,7 +541,6 @@ export class SyncRunner {
         }
       };
     } else {
-      if (state.deltaDeletions.size === 0) return null;
       const typed = await this.sources.liveTypesOf(tenantId, sourceId, [...state.deltaDeletions]);
       for (const [type, keys] of typed) byType[type] = { live: live[type] ?? 0, deletions: keys.length };
       keysOf = async function* (type) {
