@@ -220,6 +220,31 @@ describe('LDAP connector against a real slapd', () => {
     ).toThrow(/not a valid LDAP filter/);
   });
 
+  it('resolves members spelled unlike their entries (case, spaces) with the cache and without it', async () => {
+    const shout = (name: string) => `CN=${name.toUpperCase()}, ${PEOPLE.toUpperCase().replace(/,/g, ', ')}`;
+    await slapd.add(`dn: cn=loud crew,${PEOPLE}
+objectClass: Group
+cn: loud crew
+groupType: 2147483650
+member: ${shout('Philip J. Fry')}
+member: ${shout('Turanga Leela')}
+`);
+    try {
+      for (const memberCacheSize of [20_000, 0]) {
+        const result = await collectPull(new LdapConnector(config(slapd, { memberCacheSize })).fullPull());
+        const loud = byGroupName(result.records, 'loud crew')!;
+        expect([...loud.members!].sort()).toEqual(
+          [
+            byUserName(result.records, 'fry')!.sourceKey,
+            byUserName(result.records, 'leela')!.sourceKey,
+          ].sort(),
+        );
+      }
+    } finally {
+      await slapd.modify(`dn: cn=loud crew,${PEOPLE}\nchangetype: delete\n`);
+    }
+  });
+
   it('escapes a group DN full of filter characters when searching memberOf', async () => {
     await slapd.add(`dn: cn=R&D (east)*\\2C \\5C lab,${PEOPLE}
 objectClass: Group

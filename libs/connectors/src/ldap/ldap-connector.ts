@@ -75,7 +75,7 @@ interface ObjectPlan {
 interface PullState {
   readonly client: Client;
   mode: 'full' | 'delta';
-  /** DN (as read, or normalised after a lookup) → source key, for members without a lookup (bounded). */
+  /** DN as the server wrote it (or as a group spelled it) → source key, for members without a lookup (bounded). */
   readonly keys: DnKeyCache;
   /** The server refused the DN attribute in a filter: members are looked up one at a time. */
   dnAttributeRefused?: boolean;
@@ -337,17 +337,25 @@ export class LdapConnector implements SourceConnector {
       const plain = membership === 'uniqueMember' ? dn.replace(/#'[01]*'B$/, '') : dn;
       if (this.keyAttribute.toLowerCase() === 'dn') keys.push(normaliseDn(plain));
       else {
-        const known = state.keys.get(plain) ?? state.keys.get(normaliseDn(plain));
+        const known = state.keys.get(plain);
         if (known) keys.push(known);
         else missing.push(plain);
       }
     }
-    // Members not in the cache (other subtrees, a delta, or read long before): look them up, in
-    // batches by the DN attribute first, then one base-scope read for each the batches missed.
+    // Members not in the cache (other subtrees, a delta, read long before, or spelled unlike the
+    // entry's own DN): look them up, in batches by the DN attribute first, then one base-scope read
+    // for each the batches missed. The server answers with each entry's DN as stored, which the
+    // member value almost always repeats: compared verbatim first, normalised only on a miss.
     const batched = await this.lookupKeysByDnAttribute(state, missing);
+    let byNormal: Map<string, string> | undefined;
     const leftover: string[] = [];
     for (const dn of missing) {
-      const key = batched.get(normaliseDn(dn));
+      let key = batched.get(dn);
+      if (key === undefined && batched.size > 0) {
+        byNormal ??= new Map([...batched].map(([stored, k]) => [normaliseDn(stored), k]));
+        key = byNormal.get(normaliseDn(dn));
+        if (key !== undefined) state.keys.set(dn, key); // this spelling hits next time
+      }
       if (key) keys.push(key);
       else leftover.push(dn);
     }
@@ -361,7 +369,7 @@ export class LdapConnector implements SourceConnector {
   }
 
   /**
-   * Keys of many entries by DN in few searches: `(|(entryDN=…)(entryDN=…)…)` under the users' base
+   * Keys of many entries by DN (as the server stores them) in few searches: `(|(entryDN=…)(entryDN=…)…)` under the users' base
    * DNs, DN_BATCH DNs per search. Thousands of base-scope reads cost thousands of round trips;
    * these cost one per batch. A server that refuses the attribute is asked one DN at a time from
    * then on (the caller's fallback).
@@ -398,10 +406,9 @@ export class LdapConnector implements SourceConnector {
             explicitBufferAttributes: this.binaryNames([this.keyAttribute]),
           });
           for (const entry of searchEntries) {
-            const normal = normaliseDn(entry.dn);
             const key = this.keyOf(entry.dn, this.readEntry(entry));
-            found.set(normal, key);
-            state.keys.set(normal, key);
+            found.set(entry.dn, key);
+            state.keys.set(entry.dn, key);
           }
         } catch (e) {
           if (e instanceof NoSuchObjectError) continue;
@@ -431,7 +438,7 @@ export class LdapConnector implements SourceConnector {
       const entry = searchEntries[0];
       if (!entry) return undefined;
       const key = this.keyOf(entry.dn, this.readEntry(entry));
-      state.keys.set(normaliseDn(dn), key);
+      state.keys.set(dn, key);
       return key;
     } catch (e) {
       if (
