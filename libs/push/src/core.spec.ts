@@ -147,6 +147,35 @@ describe('representation and scope', () => {
     });
   });
 
+  it('identity: canonical names, extensions only as the target declares them, decisions kept per target', async () => {
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const record = {
+      id: 'h2',
+      lifecycleState: 'active' as const,
+      attributes: {
+        UserName: 'leela',
+        unknownThing: 1,
+        meta: { version: 'x' },
+        [ENT]: { department: 'Crew', EMPLOYEENUMBER: '7', manager: { value: 'm1', displayName: 'Hermes' } },
+      },
+    };
+    const identity = compileMapping({ mode: 'identity' });
+    const declaring = { ...UNKNOWN_CAPABILITIES, schemas: [USER, ENT] };
+    const silent = { ...UNKNOWN_CAPABILITIES, schemas: [USER] };
+    // The same views and capabilities again (decisions remembered), then other capabilities.
+    for (let round = 0; round < 2; round++) {
+      const declared = await toRepresentation(record, users, identity, declaring);
+      expect(declared.body).toEqual({
+        schemas: [USER, ENT],
+        externalId: 'h2',
+        userName: 'leela',
+        [ENT]: { department: 'Crew', employeeNumber: '7', manager: { value: 'm1', displayName: 'Hermes' } },
+      });
+      const undeclared = await toRepresentation(record, users, identity, silent);
+      expect(undeclared.body).toEqual({ schemas: [USER], externalId: 'h2', userName: 'leela' });
+    }
+  });
+
   it('explicit sends only mapped attributes, transforms included', async () => {
     const rep = await toRepresentation(
       {

@@ -56,27 +56,31 @@ export async function toRepresentation(
   const extensions = new Set<string>();
   if (mapping.mode === 'identity') {
     body.externalId = record.id;
-    const declared = declaredExtensions(schemas, capabilities);
-    for (const [key, value] of Object.entries(record.attributes)) {
-      if (value === null || value === undefined || NEVER_SENT.has(key.toLowerCase())) continue;
-      const ext = schemas.findSchema(key);
-      if (ext?.extension) {
-        if (!declared.has(ext.definition.id) || !isObject(value)) continue;
-        const kept: JsonObject = {};
-        for (const [name, v] of Object.entries(value)) {
-          const attr = schemas.findAttribute(ext, name);
-          if (attr && writable(attr) && v !== null && v !== undefined)
-            kept[attr.name] = v as JsonObject[string];
-        }
-        if (Object.keys(kept).length) {
-          body[ext.definition.id] = kept;
-          extensions.add(ext.definition.id);
-        }
+    const routes = identityRoutes(schemas, capabilities);
+    for (const key in record.attributes) {
+      const value = record.attributes[key];
+      if (value === null || value === undefined) continue;
+      const route = routes.of(key);
+      if (route === undefined) continue;
+      if (typeof route === 'string') {
+        body[route] = value as JsonObject[string];
         continue;
       }
-      const attr = schemas.findAttribute(schemas.core, key);
-      if (!attr || !writable(attr)) continue;
-      body[attr.name] = value as JsonObject[string];
+      if (!isObject(value)) continue;
+      const kept: JsonObject = {};
+      let any = false;
+      for (const name in value) {
+        const v = value[name];
+        const target = route.attribute(name);
+        if (target !== undefined && v !== null && v !== undefined) {
+          kept[target] = v as JsonObject[string];
+          any = true;
+        }
+      }
+      if (any) {
+        body[route.id] = kept;
+        extensions.add(route.id);
+      }
     }
   } else {
     let input: unknown;
@@ -107,6 +111,63 @@ export async function toRepresentation(
   if (record.lifecycleState === 'suspended' && schemas.findAttribute(schemas.core, 'active'))
     body.active = false;
   return { body: { schemas: [schemas.core.definition.id, ...extensions], ...body }, issues };
+}
+
+/** Where an extension's attributes go: the extension's URN, and each attribute's canonical name. */
+interface ExtensionRoute {
+  readonly id: string;
+  attribute(name: string): string | undefined;
+}
+
+/**
+ * The identity mapping's decision for each key of a golden record — the canonical core attribute
+ * name, an extension the target declares, or nothing (undefined) — made once per key for a
+ * schema view and a target's capabilities (both live as long as the target's context) instead of
+ * once per key of every record pushed or reconciled.
+ */
+interface IdentityRoutes {
+  of(key: string): string | ExtensionRoute | undefined;
+}
+
+const routeCache = new WeakMap<ResourceTypeSchemas, WeakMap<StoredCapabilities, IdentityRoutes>>();
+/** Keys remembered per view; a record inventing keys beyond this is routed without memo. */
+const ROUTE_MEMO_LIMIT = 1_000;
+
+function identityRoutes(schemas: ResourceTypeSchemas, capabilities: StoredCapabilities): IdentityRoutes {
+  let byCapabilities = routeCache.get(schemas);
+  if (!byCapabilities) routeCache.set(schemas, (byCapabilities = new WeakMap()));
+  let routes = byCapabilities.get(capabilities);
+  if (routes) return routes;
+  const declared = declaredExtensions(schemas, capabilities);
+  const memo = <T>(decide: (key: string) => T) => {
+    const known = new Map<string, T>();
+    return (key: string): T => {
+      if (known.has(key)) return known.get(key)!;
+      const decided = decide(key);
+      if (known.size < ROUTE_MEMO_LIMIT) known.set(key, decided);
+      return decided;
+    };
+  };
+  routes = {
+    of: memo((key): string | ExtensionRoute | undefined => {
+      if (NEVER_SENT.has(key.toLowerCase())) return undefined;
+      const ext = schemas.findSchema(key);
+      if (ext?.extension) {
+        if (!declared.has(ext.definition.id)) return undefined;
+        return {
+          id: ext.definition.id,
+          attribute: memo((name) => {
+            const attr = schemas.findAttribute(ext, name);
+            return attr && writable(attr) ? attr.name : undefined;
+          }),
+        };
+      }
+      const attr = schemas.findAttribute(schemas.core, key);
+      return attr && writable(attr) ? attr.name : undefined;
+    }),
+  };
+  byCapabilities.set(capabilities, routes);
+  return routes;
 }
 
 /** Extensions the target declares for this type; all the hub knows when it declared nothing. */
