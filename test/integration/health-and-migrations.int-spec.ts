@@ -87,19 +87,18 @@ describe('migrations', () => {
     const db = await createTestDatabase();
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
+    /** The id in the first row a statement returns (`INSERT … RETURNING id`). */
+    const inserted = async (sql: string, params: unknown[] = []) =>
+      (await client.query<{ id: string }>(sql, params)).rows[0]!.id;
     try {
-      const tenant = (
-        await client.query<{ id: string }>(
-          `INSERT INTO tenants (id, slug, name, updated_at) VALUES (gen_random_uuid(), 'fk', 'FK', now()) RETURNING id`,
-        )
-      ).rows[0]!.id;
-      const source = (
-        await client.query<{ id: string }>(
-          `INSERT INTO sources (id, tenant_id, name, kind, config, updated_at)
-           VALUES (gen_random_uuid(), $1, 'hr', 'rest', '{}', now()) RETURNING id`,
-          [tenant],
-        )
-      ).rows[0]!.id;
+      const tenant = await inserted(
+        `INSERT INTO tenants (id, slug, name, updated_at) VALUES (gen_random_uuid(), 'fk', 'FK', now()) RETURNING id`,
+      );
+      const source = await inserted(
+        `INSERT INTO sources (id, tenant_id, name, kind, config, updated_at)
+         VALUES (gen_random_uuid(), $1, 'hr', 'rest', '{}', now()) RETURNING id`,
+        [tenant],
+      );
       // 5,000 users with a contribution each, all members of one group.
       await client.query(
         `INSERT INTO resources (id, tenant_id, resource_type, attributes, name_key, updated_at)
@@ -111,21 +110,18 @@ describe('migrations', () => {
          SELECT gen_random_uuid(), $1, $2, 'User', r.id::text, r.id, '{}', '', now(), now() FROM resources r WHERE r.tenant_id = $1`,
         [tenant, source],
       );
-      const group = (
-        await client.query<{ id: string }>(
-          `INSERT INTO resources (id, tenant_id, resource_type, attributes, name_key, updated_at)
-           VALUES (gen_random_uuid(), $1, 'Group', '{"members":[]}', 'g', now()) RETURNING id`,
-          [tenant],
-        )
-      ).rows[0]!.id;
+      const group = await inserted(
+        `INSERT INTO resources (id, tenant_id, resource_type, attributes, name_key, updated_at)
+         VALUES (gen_random_uuid(), $1, 'Group', '{"members":[]}', 'g', now()) RETURNING id`,
+        [tenant],
+      );
       await client.query(
         `INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
          SELECT $1, $2, id, 'User' FROM resources WHERE tenant_id = $1 AND resource_type = 'User'`,
         [tenant, group],
       );
       await client.query('ANALYZE resources, contributions, group_members');
-      const user = (await client.query<{ id: string }>(`SELECT id FROM resources WHERE name_key = 'u42'`))
-        .rows[0]!.id;
+      const user = await inserted(`SELECT id FROM resources WHERE name_key = 'u42'`);
       // The lookups PostgreSQL's ON DELETE SET NULL / CASCADE triggers make: by the id alone.
       const plan = async (sql: string) =>
         (await client.query(`EXPLAIN ${sql}`, [user])).rows.map((r) => r['QUERY PLAN']).join('\n');

@@ -9,9 +9,7 @@ import { httpLoggerParams } from '@hub/observability';
  * front of a loopback server: what an operator reads, and what must never be in it.
  */
 describe('request log', () => {
-  async function serve(
-    level: string,
-  ): Promise<{
+  async function serve(level: string): Promise<{
     lines: Record<string, unknown>[];
     params: ReturnType<typeof httpLoggerParams>;
     get(path: string, headers?: Record<string, string>): Promise<number>;
@@ -52,9 +50,18 @@ describe('request log', () => {
     };
   }
 
-  it('writes one line per request at info: request id, method, path without its query, status; no token', async () => {
-    const s = await serve('info');
+  /** Runs `fn` against a server logging at `level`, closed afterwards whatever happens. */
+  async function withServer(level: string, fn: (s: Awaited<ReturnType<typeof serve>>) => Promise<void>) {
+    const s = await serve(level);
     try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('writes one line per request at info: request id, method, path without its query, status; no token', async () => {
+    await withServer('info', async (s) => {
       await s.get('/scim/v2/Users?filter=userName%20eq%20%22fry%22', {
         authorization: 'Bearer shub_secret_token',
       });
@@ -70,30 +77,22 @@ describe('request log', () => {
       const written = JSON.stringify(s.lines);
       expect(written).not.toContain('shub_secret_token');
       expect(written).not.toContain('fry');
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('skips health checks', async () => {
-    const s = await serve('info');
-    try {
+    await withServer('info', async (s) => {
       await s.get('/health/live');
       expect(s.lines).toEqual([]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('prepares no request line where none is written (warn), and installs no request logger at silent', async () => {
-    const s = await serve('warn');
-    try {
+    await withServer('warn', async (s) => {
       await s.get('/scim/v2/Users');
       expect(s.lines).toEqual([]);
       expect(s.params.pinoHttp).toMatchObject({ autoLogging: false });
-    } finally {
-      await s.close();
-    }
+    });
     // No routes: Nest applies the middleware to nothing.
     expect(httpLoggerParams({ log: { level: 'silent' } as never }, 'api').forRoutes).toEqual([]);
     expect(httpLoggerParams({ log: { level: 'info' } as never }, 'api').forRoutes).toBeUndefined();
