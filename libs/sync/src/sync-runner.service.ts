@@ -199,14 +199,16 @@ export class SyncRunner {
     const { created, updated, deleted } = state.totals;
     if (created + updated + deleted < this.statisticsAfterChanges) return;
     const started = Date.now();
-    await this.store.refreshStatistics().catch((error: unknown) => {
+    try {
+      await this.store.refreshStatistics();
+      this.logger.log(
+        { runId: state.run.id, ms: Date.now() - started },
+        'statistics refreshed after a bulk run',
+      );
+    } catch (error) {
       // Autovacuum does it later anyway: a failure here must not fail a run whose data committed.
       this.logger.warn({ runId: state.run.id, err: runError(error) }, 'statistics refresh failed');
-    });
-    this.logger.log(
-      { runId: state.run.id, ms: Date.now() - started },
-      'statistics refreshed after a bulk run',
-    );
+    }
   }
 
   /**
