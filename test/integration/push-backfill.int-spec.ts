@@ -1,11 +1,8 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
-import { TargetRepository, asTenantId, type TenantId } from '../../libs/persistence/src';
+import { TargetRepository } from '../../libs/persistence/src';
 import { PushService, identityUsers } from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { loadUsers } from '../harness/bulk-users';
-import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
+import { startHub, type RunningHub } from '../harness/hub-fixture';
 import { eventually } from '../harness/processes';
 import { inboundScimSource } from '../harness/push-fixture';
 
@@ -16,23 +13,13 @@ import { inboundScimSource } from '../harness/push-fixture';
  * queue itself (this worker consumes no push jobs, so the queue keeps its order).
  */
 describe('Active Push backfill', () => {
-  let env: TestEnv;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let tenantId: TenantId;
-
-  beforeAll(async () => {
-    env = await createTestEnv({
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      WORKER_QUEUES: 'events',
-    });
-    api = await startApi(env.config);
-    worker = await createWorkerApp(env.config, { shutdownHooks: false });
-    tenantId = asTenantId((await env.createTenant()).tenant.id);
-  });
+  let hub: RunningHub;
+  beforeAll(async () => (hub = await startHub('events')));
+  afterAll(() => hub?.close());
 
   /** Every committed change relayed and fanned out (the events queue idle). */
   const fannedOut = async () => {
+    const { env, worker } = hub;
     const events = worker.get(JobQueue).queue(QueueName.Events);
     await eventually(
       async () => {
@@ -48,13 +35,8 @@ describe('Active Push backfill', () => {
     );
   };
 
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await env?.close();
-  });
-
   it('takes turns between targets levelled at different times, and lets changes go first', async () => {
+    const { api, worker, tenantId } = hub;
     const { sourceId } = await inboundScimSource(api, tenantId);
     // 250 users exist before any target does.
     await loadUsers(api.app, tenantId, sourceId, 0, 250, (i) => ({ userName: `crew${i}` }));

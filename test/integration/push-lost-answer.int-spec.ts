@@ -1,16 +1,7 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
-import {
-  TargetLinkRepository,
-  TargetRepository,
-  asTenantId,
-  targetSecretsBinding,
-  type TenantId,
-} from '../../libs/persistence/src';
+import { TargetLinkRepository, TargetRepository, targetSecretsBinding } from '../../libs/persistence/src';
 import { PushStepService, coreCapabilities, identityUsers } from '../../libs/push/src';
 import { SecretBox } from '../../libs/secrets/src';
-import { createTestEnv, startApi, type RunningApi, type TestEnv } from '../harness/hub-fixture';
+import { startHub, type RunningHub } from '../harness/hub-fixture';
 import { USER_SCHEMA, inboundScimSource, strictCaller, type Call } from '../harness/push-fixture';
 import { startScimTestServer, type ScimTestServer } from '../harness/scim-test-server';
 
@@ -21,30 +12,23 @@ import { startScimTestServer, type ScimTestServer } from '../harness/scim-test-s
  * events is exactly the one that stranded an account in CI.
  */
 describe('Active Push after a lost answer', () => {
-  let env: TestEnv;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let tenantId: TenantId;
+  let hub: RunningHub;
   let scim: Call;
   let server: ScimTestServer;
 
   beforeAll(async () => {
-    env = await createTestEnv({ SECRETS_KEY: randomBytes(32).toString('base64'), WORKER_QUEUES: 'events' });
-    api = await startApi(env.config);
-    worker = await createWorkerApp(env.config, { shutdownHooks: false });
-    tenantId = asTenantId((await env.createTenant()).tenant.id);
-    scim = strictCaller(`${api.baseUrl}/scim/v2`, (await inboundScimSource(api, tenantId)).token);
+    hub = await startHub('events');
+    scim = strictCaller(`${hub.api.baseUrl}/scim/v2`, (await inboundScimSource(hub.api, hub.tenantId)).token);
     server = await startScimTestServer({ token: 'tok-lost' });
   });
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
+    await hub?.close();
     await server?.close();
-    await env?.close();
   });
 
   it('finds the account a lost create made, by the hub id, and disables it when the person leaves', async () => {
+    const { api, worker, tenantId } = hub;
     const target = await api.app.get(TargetRepository).create(
       tenantId,
       {
