@@ -170,12 +170,15 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
+  const startedAt = Date.now();
   try {
     return await fn();
   } finally {
     const { profile } = await session.post('Profiler.stop');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    // The phase's wall-clock window, to line up with CPU samples of the other processes.
+    fs.appendFileSync(path.join(dir, 'phases.tsv'), `${name}\t${startedAt}\t${Date.now()}\n`);
     session.disconnect();
   }
 }

@@ -26,7 +26,8 @@ export class EnvironmentVariables {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
-  @Min(1)
+  // Two at least: a reconciliation walks links through a cursor on one connection while it acts on another.
+  @Min(2, { message: 'DATABASE_POOL_SIZE must be at least 2' })
   @Max(500)
   DATABASE_POOL_SIZE?: number;
 

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     ['MIGRATE_ON_START', 'maybe', /MIGRATE_ON_START must be a boolean/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['WORKER_QUEUES', 'push;sync', /WORKER_QUEUES must be a comma-separated list/],
+    ['DATABASE_POOL_SIZE', '1', /DATABASE_POOL_SIZE must be at least 2/],
   ])('rejects malformed %s=%s with a message naming it', (name, value, message) => {
     let error: unknown;
     try {

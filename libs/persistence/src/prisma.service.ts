@@ -80,6 +80,34 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     }
   }
 
+  /**
+   * The rows of one statement in batches of `batch`, read through a cursor in one REPEATABLE READ,
+   * READ ONLY transaction on one pooled connection (memory bounded by the batch; the statement is
+   * planned for all its rows, not the first ones). Stopping early ends the transaction.
+   */
+  async *cursorRead<T>(text: string, values: readonly unknown[], batch: number): AsyncGenerator<T[]> {
+    const client = await this.pool.connect();
+    let open = false;
+    let broken = false;
+    try {
+      await client.query(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL cursor_tuple_fraction = 1; SET LOCAL idle_in_transaction_session_timeout = '60s'",
+      );
+      open = true;
+      await client.query({ text: `DECLARE walk NO SCROLL CURSOR FOR ${text}`, values: values as unknown[] });
+      for (;;) {
+        const { rows } = await client.query(`FETCH ${Math.max(1, Math.floor(batch))} FROM walk`);
+        if (rows.length) yield rows as T[];
+        if (rows.length < batch) break;
+      }
+      await client.query('COMMIT');
+      open = false;
+    } finally {
+      if (open) await client.query('ROLLBACK').catch(() => (broken = true));
+      client.release(broken);
+    }
+  }
+
   /** The last shutdown phase: workers drain before it (beforeApplicationShutdown) and may still write. */
   async onApplicationShutdown(): Promise<void> {
     await this.close();

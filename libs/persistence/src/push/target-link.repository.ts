@@ -199,6 +199,15 @@ export class TargetLinkRepository {
   }
 
   /**
+   * Fresh planner statistics for the links after a bulk levelling (a new target's every record):
+   * until autovacuum gets to them, statements are planned for the table as it was — a
+   * reconciliation page's lookup by remote id as a scan of every link of the target.
+   */
+  async refreshStatistics(): Promise<void> {
+    await this.prisma.$executeRawUnsafe('ANALYZE target_links');
+  }
+
+  /**
    * Links with work to do (the partial index `target_links_dirty`), keyset by resource id, not
    * failed or held, and not touched in the last `quietMs` (their job is most likely still queued).
    */

@@ -19,6 +19,9 @@ export interface PushNowResult {
   readonly steps: readonly PushTraceStep[];
 }
 
+/** Links levelled at once from which the planner statistics of `target_links` are refreshed. */
+export const STATISTICS_AFTER_LINKS = 10_000;
+
 /** One push to enqueue. */
 interface PushWork {
   tenantId: TenantId;
@@ -229,6 +232,11 @@ export class PushService implements OnModuleInit {
         .map(([type]) => type);
       const ids = await this.links.closeGaps(t.tenantId, t.id, types);
       if (ids.length) this.logger.log({ targetId: t.id, resources: ids.length }, 'links levelled');
+      if (ids.length >= STATISTICS_AFTER_LINKS)
+        await this.links.refreshStatistics().catch((error: Error) =>
+          // Autovacuum does it later anyway.
+          this.logger.warn({ targetId: t.id, err: error.message }, 'link statistics not refreshed'),
+        );
       if (t.state === 'active')
         work.push(ids.map((resourceId) => ({ tenantId: t.tenantId, targetId: t.id, resourceId })));
       levelled.push({ targetId: t.id, stamp });
