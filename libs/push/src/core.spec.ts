@@ -3,7 +3,7 @@ import { SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
 import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
 import { backfillPriority, classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
-import { compileMapping, toRepresentation } from './representation';
+import { compileMapping, representationNow, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
 import { UNKNOWN_CAPABILITIES } from './target-config';
 import { validateTargetResourceTypes } from './target-config.validator';
@@ -194,6 +194,38 @@ describe('representation and scope', () => {
       UNKNOWN_CAPABILITIES,
     );
     expect(rep.body).toEqual({ schemas: [USER], userName: 'fry@corp', displayName: 'Philip' });
+  });
+
+  it('at once (no promise) when no attribute needs an expression, the same body; never with expressions', async () => {
+    const record = {
+      id: 'h1',
+      lifecycleState: 'suspended' as const,
+      attributes: { userName: 'fry', title: 'x', name: { givenName: 'Philip' } },
+    };
+    const sourced = compileMapping({
+      mode: 'explicit',
+      attributes: [
+        { target: 'displayName', source: 'name.givenName' },
+        // A source wins over an expression: nothing to evaluate.
+        { target: 'title', source: 'title', expression: '$uppercase(title)' },
+      ],
+    });
+    for (const mapping of [compileMapping({ mode: 'identity' }), sourced]) {
+      const now = representationNow(record, users, mapping, UNKNOWN_CAPABILITIES);
+      expect(now).not.toBeNull();
+      expect(now).toEqual(await toRepresentation(record, users, mapping, UNKNOWN_CAPABILITIES));
+    }
+    expect(sourced.expressions).toBe(false);
+    const computed = compileMapping({
+      mode: 'explicit',
+      attributes: [{ target: 'userName', expression: '$uppercase(userName)' }],
+    });
+    expect(representationNow(record, users, computed, UNKNOWN_CAPABILITIES)).toBeNull();
+    expect((await toRepresentation(record, users, computed, UNKNOWN_CAPABILITIES)).body).toEqual({
+      schemas: [USER],
+      userName: 'FRY',
+      active: false,
+    });
   });
 
   it('scope: filter on the golden record and group assignment', () => {
