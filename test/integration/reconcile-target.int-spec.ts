@@ -6,6 +6,7 @@ import { issueApiToken } from '../../libs/auth/src';
 import {
   ApiClientRepository,
   PushGoldenRepository,
+  ReconcileStoreRepository,
   SourceRepository,
   TargetLinkRepository,
   TargetRepository,
@@ -14,6 +15,7 @@ import {
   type TenantId,
 } from '../../libs/persistence/src';
 import { PushStepService, coreCapabilities, identityUsers } from '../../libs/push/src';
+import { LinkTally } from '../../libs/reconcile/src';
 import type { JsonObject } from '../../libs/scim/src';
 import { SecretBox } from '../../libs/secrets/src';
 import { json } from '../harness/json';
@@ -286,6 +288,41 @@ describe('reconciliation of targets', () => {
       real.body.id,
       dry.body.id,
     ]);
+  });
+
+  it('a read that saw every link skips the walk for missing objects: Postgres tallies the links as the run does', async () => {
+    const { server, target } = await newTarget('app-tally');
+    const total = await settled(server, target.id);
+    const rows = await env.prisma.rawQuery<{ resource_id: string }>(
+      `SELECT resource_id FROM target_links WHERE target_id = $1::uuid AND remote_id IS NOT NULL`,
+      [target.id],
+    );
+    const seen = new LinkTally();
+    for (const r of rows) seen.add(r.resource_id);
+    expect(seen.count).toBe(total);
+    const later = new Date(Date.now() + 60_000);
+    expect(await worker.get(ReconcileStoreRepository).activeLinksTally(target.id, 'User', later)).toEqual({
+      count: seen.count,
+      sum: seen.sum,
+    });
+    // A run over the settled target: all in sync, nothing missing; one deleted behind the hub's
+    // back is missing again (the tallies differ, the walk finds it).
+    const first = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+    });
+    const done = await runToEnd(first.body.id);
+    expect(done).toMatchObject({ status: 'done', counts: { in_sync: total } });
+    expect(done.counts.missing).toBeUndefined();
+    const gone = [...server.store.get('User')!.values()][0]!;
+    server.store.get('User')!.delete(gone.id as string);
+    const second = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+      dryRun: true,
+    });
+    expect(await runToEnd(second.body.id)).toMatchObject({
+      status: 'done',
+      counts: { in_sync: total - 1, missing: 1 },
+    });
   });
 
   it('a policy that deletes orphans removes them; settings are validated and stored on the target', async () => {

@@ -2,6 +2,7 @@
 // attributes, read plans, reports) and the Nest services (ReconcileModule) the worker and API share.
 export * from './compare';
 export * from './classify';
+export * from './link-tally';
 export * from './owned';
 export * from './policy';
 export * from './read-plan';

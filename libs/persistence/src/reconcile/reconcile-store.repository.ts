@@ -35,6 +35,9 @@ export interface ScheduledReconciliation {
 }
 
 const INACTIVE = `('deprovisioned', 'out_of_scope')`;
+/** A link whose object a full read must have seen (`startedAt`: the parameter holding when it started). */
+const walked = (startedAt: string) =>
+  `(remote_id IS NOT NULL AND status NOT IN ${INACTIVE} AND (last_pushed_at IS NULL OR last_pushed_at < ${startedAt}))`;
 
 /**
  * The reads a reconciliation needs per page (links by remote id, golden records, matches by the
@@ -68,8 +71,11 @@ export class ReconcileStoreRepository {
   async linkedWithGolden(
     tenantId: TenantId,
     targetId: string,
+    resourceType: string,
     remoteIds: readonly string[],
-  ): Promise<Map<string, { link: ReconcileLink; golden: ReconcileGolden | null }>> {
+    /** A link is `walked` when the missing-object walk of a run started then would read it. */
+    runStartedAt: Date,
+  ): Promise<Map<string, { link: ReconcileLink; golden: ReconcileGolden | null; walked: boolean }>> {
     if (!remoteIds.length) return new Map();
     const rows = await this.prisma.rawQuery<
       LinkRow & {
@@ -77,10 +83,12 @@ export class ReconcileStoreRepository {
         attributes: Record<string, unknown> | null;
         version: number | null;
         lifecycle_state: ReconcileGolden['lifecycleState'] | null;
+        walked: boolean;
       }
     >(
       `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
          CASE WHEN l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
+         ${walked('$4')} AS walked,
          r.id AS gid, r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM target_links l
        -- One primary-key probe per link (LIMIT keeps the planner from flattening it): as a join it
@@ -90,8 +98,8 @@ export class ReconcileStoreRepository {
        -- this scanned every link of the target, which is why levelling refreshes them (ADR 0702).
        LEFT JOIN LATERAL (SELECT id, attributes, version, lifecycle_state FROM resources
          WHERE tenant_id = $1::uuid AND id = l.resource_id LIMIT 1) r ON true
-       WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[])`,
-      [tenantId, targetId, remoteIds],
+       WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[]) AND l.resource_type = $5`,
+      [tenantId, targetId, remoteIds, runStartedAt, resourceType],
       'reconcile_linked_with_golden',
     );
     return new Map(
@@ -99,6 +107,7 @@ export class ReconcileStoreRepository {
         r.remote_id,
         {
           link: toLink(r),
+          walked: r.walked,
           golden: r.gid
             ? {
                 id: r.gid,
@@ -182,11 +191,29 @@ export class ReconcileStoreRepository {
   ): AsyncGenerator<Array<{ resource_id: string; remote_id: string }>> {
     return this.prisma.cursorRead(
       `SELECT resource_id, remote_id FROM target_links
-       WHERE target_id = $1::uuid AND resource_type = $2 AND remote_id IS NOT NULL AND status NOT IN ${INACTIVE}
-         AND (last_pushed_at IS NULL OR last_pushed_at < $3)`,
+       WHERE target_id = $1::uuid AND resource_type = $2 AND ${walked('$3')}`,
       [targetId, resourceType, pushedBefore],
       batch,
     );
+  }
+
+  /**
+   * The links `activeLinks` would walk, as a count and a sum of `uuid_hash` of their resource
+   * ids (`LinkTally` in libs/reconcile computes the same over the links a read saw).
+   */
+  async activeLinksTally(
+    targetId: string,
+    resourceType: string,
+    pushedBefore: Date,
+  ): Promise<{ count: number; sum: number }> {
+    const [row] = await this.prisma.rawQuery<{ count: number; sum: string }>(
+      `SELECT count(*)::int AS count,
+         (COALESCE(sum(uuid_hash(resource_id)::bigint & 4294967295), 0) % 4294967296)::text AS sum
+       FROM target_links
+       WHERE target_id = $1::uuid AND resource_type = $2 AND ${walked('$3')}`,
+      [targetId, resourceType, pushedBefore],
+    );
+    return { count: row!.count, sum: Number(row!.sum) };
   }
 
   async pushedState(targetId: string, resourceId: string): Promise<Record<string, unknown> | null> {

@@ -34,6 +34,7 @@ import {
   type TargetClass,
 } from '../policy';
 import { planRead, probeFindings, type ReadPlan } from '../read-plan';
+import { LinkTally } from '../link-tally';
 import { PageReader } from '../page-reader';
 import { RemediationBatch } from '../remediation-batch';
 import { ProgressBuffer } from '../progress-buffer';
@@ -72,6 +73,8 @@ interface RunContext {
   readonly reporting: Set<Promise<void>>;
   /** The run's row, written about once a second. */
   readonly progress: ProgressBuffer;
+  /** The links the read saw that the walk for missing objects would read. */
+  readonly seenLinks: LinkTally;
 }
 
 /** A drifted object to push: what the target holds goes on its link, then the push is queued. */
@@ -163,6 +166,7 @@ export class TargetReconciler {
       ),
       inflight: [],
       reporting: new Set(),
+      seenLinks: new LinkTally(),
       progress: new ProgressBuffer((delta) => this.runs.progress(tenantId, run.id, delta)),
     };
     const seen = new SeenSet();
@@ -206,7 +210,14 @@ export class TargetReconciler {
           },
         );
       },
-      prepare: (resources) => this.store.linkedWithGolden(state.tenantId, ctx.target.id, idsOf(resources)),
+      prepare: (resources) =>
+        this.store.linkedWithGolden(
+          state.tenantId,
+          ctx.target.id,
+          state.run.resourceType,
+          idsOf(resources),
+          state.startedAt,
+        ),
     });
     try {
       for (let next = await reader.next(); next; next = await reader.next()) {
@@ -244,6 +255,7 @@ export class TargetReconciler {
     const rest: JsonObject[] = [];
     for (const remote of resources) {
       const hit = linked.get(remote.id as string);
+      if (hit?.walked) state.seenLinks.add(hit.link.resourceId);
       if (hit && this.inSyncAtOnce(state, remote, hit.golden)) report.count('in_sync');
       else rest.push(remote);
     }
@@ -407,8 +419,11 @@ export class TargetReconciler {
 
   /** After a full read: links whose object the read did not see are missing at the target. */
   private async missing(state: RunContext, seen: SeenSet): Promise<void> {
-    seen.seal();
     const { ctx, run } = state;
+    // The read saw every link the walk would read: nothing can be missing.
+    const links = await this.store.activeLinksTally(ctx.target.id, run.resourceType, state.startedAt);
+    if (state.seenLinks.matches(links)) return;
+    seen.seal();
     const walk = this.store.activeLinks(ctx.target.id, run.resourceType, state.startedAt, LINK_PAGE);
     // The next batch of links is on its way while this one is checked.
     let pending = walk.next();
@@ -689,7 +704,7 @@ export class TargetReconciler {
 
 /**
  * Adds a page's report to the run's progress once its actions have their outcomes. A function of
- * its own: a closure made in \`page\` would keep the page's links and golden records alive as long
+ * its own: a closure made in `page` would keep the page's links and golden records alive as long
  * as its drift remediations wait for their batch (20 MB at 1 % drift).
  */
 function reportWhenActed(state: RunContext, report: ReportPage, actions: Array<Promise<void>>): void {
