@@ -79,7 +79,6 @@ export class ReconcileStoreRepository {
     if (!remoteIds.length) return new Map();
     const rows = await this.prisma.rawQuery<
       LinkRow & {
-        gid: string | null;
         attributes: Record<string, unknown> | null;
         version: number | null;
         lifecycle_state: ReconcileGolden['lifecycleState'] | null;
@@ -89,14 +88,14 @@ export class ReconcileStoreRepository {
       `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
          CASE WHEN l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
          ${walked('$4')} AS walked,
-         r.id AS gid, r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
+         r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM target_links l
        -- One primary-key probe per link (LIMIT keeps the planner from flattening it): as a join it
        -- was planned as a hash join over every resource of the tenant, once per page. The links
        -- themselves by "= ANY" (one index scan for the page; a LATERAL probe per remote id cost
        -- Postgres half as much again): planned against statistics taken before a bulk of new links
        -- this scanned every link of the target, which is why levelling refreshes them (ADR 0702).
-       LEFT JOIN LATERAL (SELECT id, attributes, version, lifecycle_state FROM resources
+       LEFT JOIN LATERAL (SELECT attributes, version, lifecycle_state FROM resources
          WHERE tenant_id = $1::uuid AND id = l.resource_id LIMIT 1) r ON true
        WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[]) AND l.resource_type = $5`,
       [tenantId, targetId, remoteIds, runStartedAt, resourceType],
@@ -108,14 +107,16 @@ export class ReconcileStoreRepository {
         {
           link: toLink(r),
           walked: r.walked,
-          golden: r.gid
-            ? {
-                id: r.gid,
-                attributes: r.attributes!,
-                version: r.version!,
-                lifecycleState: r.lifecycle_state!,
-              }
-            : null,
+          // The record's id is the link's: only whether it exists comes with it.
+          golden:
+            r.version !== null
+              ? {
+                  id: r.resource_id,
+                  attributes: r.attributes!,
+                  version: r.version!,
+                  lifecycleState: r.lifecycle_state!,
+                }
+              : null,
         },
       ]),
     );
