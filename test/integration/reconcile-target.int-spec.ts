@@ -293,18 +293,23 @@ describe('reconciliation of targets', () => {
   it('a read that saw every link skips the walk for missing objects: Postgres tallies the links as the run does', async () => {
     const { server, target } = await newTarget('app-tally');
     const total = await settled(server, target.id);
-    const rows = await env.prisma.rawQuery<{ resource_id: string }>(
-      `SELECT resource_id FROM target_links WHERE target_id = $1::uuid AND remote_id IS NOT NULL`,
-      [target.id],
-    );
-    const seen = new LinkTally();
-    for (const r of rows) seen.add(r.resource_id);
-    expect(seen.count).toBe(total);
+    // What a run's pages return for the target's objects, tallied as the run does.
+    const store = worker.get(ReconcileStoreRepository);
     const later = new Date(Date.now() + 60_000);
-    expect(await worker.get(ReconcileStoreRepository).activeLinksTally(target.id, 'User', later)).toEqual({
+    const remoteIds = [...server.store.get('User')!.keys()];
+    const seen = new LinkTally();
+    for (const hit of (await store.linkedWithGolden(tenantId, target.id, 'User', remoteIds, later)).values())
+      if (hit.walkHash !== null) seen.add(hit.walkHash);
+    expect(seen.count).toBe(total);
+    expect(await store.activeLinksTally(target.id, 'User', later)).toEqual({
       count: seen.count,
       sum: seen.sum,
     });
+    // Links pushed after the run started are not walked: a run that started an hour ago tallies none.
+    const earlier = new Date(Date.now() - 3_600_000);
+    const none = await store.linkedWithGolden(tenantId, target.id, 'User', remoteIds, earlier);
+    expect([...none.values()].every((h) => h.walkHash === null)).toBe(true);
+    expect(await store.activeLinksTally(target.id, 'User', earlier)).toEqual({ count: 0, sum: 0 });
     // A run over the settled target: all in sync, nothing missing; one deleted behind the hub's
     // back is missing again (the tallies differ, the walk finds it).
     const first = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {

@@ -73,21 +73,21 @@ export class ReconcileStoreRepository {
     targetId: string,
     resourceType: string,
     remoteIds: readonly string[],
-    /** A link is `walked` when the missing-object walk of a run started then would read it. */
+    /** When the run started: a link the missing-object walk would read comes with its `walkHash`. */
     runStartedAt: Date,
-  ): Promise<Map<string, { link: ReconcileLink; golden: ReconcileGolden | null; walked: boolean }>> {
+  ): Promise<Map<string, { link: ReconcileLink; golden: ReconcileGolden | null; walkHash: number | null }>> {
     if (!remoteIds.length) return new Map();
     const rows = await this.prisma.rawQuery<
       LinkRow & {
         attributes: Record<string, unknown> | null;
         version: number | null;
         lifecycle_state: ReconcileGolden['lifecycleState'] | null;
-        walked: boolean;
+        walk_hash: number | null;
       }
     >(
       `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
          CASE WHEN l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
-         ${walked('$4')} AS walked,
+         CASE WHEN ${walked('$4')} THEN uuid_hash(l.resource_id) END AS walk_hash,
          r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM target_links l
        -- One primary-key probe per link (LIMIT keeps the planner from flattening it): as a join it
@@ -106,7 +106,7 @@ export class ReconcileStoreRepository {
         r.remote_id,
         {
           link: toLink(r),
-          walked: r.walked,
+          walkHash: r.walk_hash,
           // The record's id is the link's: only whether it exists comes with it.
           golden:
             r.version !== null

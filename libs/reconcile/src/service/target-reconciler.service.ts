@@ -255,7 +255,7 @@ export class TargetReconciler {
     const rest: JsonObject[] = [];
     for (const remote of resources) {
       const hit = linked.get(remote.id as string);
-      if (hit?.walked) state.seenLinks.add(hit.link.resourceId);
+      if (hit && hit.walkHash !== null) state.seenLinks.add(hit.walkHash);
       if (hit && this.inSyncAtOnce(state, remote, hit.golden)) report.count('in_sync');
       else rest.push(remote);
     }
