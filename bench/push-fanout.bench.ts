@@ -217,6 +217,9 @@ export const pushFanoutBenchmark: Benchmark = {
         (s) => s.arrivals.filter((t) => t >= from && t < to).length / ((to - from) / 1000) / limit,
       );
       const peak = Math.max(...limited.map((s) => maxInAnyWindow(s.arrivals, 1_000)));
+      ctx.log(
+        `push-fanout: rate-limited shares ${shares.map((x) => x.toFixed(2)).join(' / ')}, peaks ${limited.map((s) => maxInAnyWindow(s.arrivals, 1_000)).join(' / ')} req in 1 s`,
+      );
       rows.push(
         {
           benchmark: 'push-fanout',

@@ -1,5 +1,5 @@
 import { TargetRepository } from '../../libs/persistence/src';
-import { PushService, identityUsers } from '../../libs/push/src';
+import { PushService, STATISTICS_AFTER_LINKS, identityUsers } from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { loadUsers } from '../harness/bulk-users';
 import { startHub, type RunningHub } from '../harness/hub-fixture';
@@ -9,7 +9,8 @@ import { inboundScimSource } from '../harness/push-fixture';
 /**
  * Backfill fairness (ADR 0602): a target levelled with every record queues its pushes in priority
  * blocks, so a target levelled a tick later is not queued behind the whole population of the
- * first, and a change to a record (no priority) goes before every backfill. Asserted on the push
+ * first, and a change to a record (no priority) goes before every backfill; a bulk levelling
+ * refreshes the links' planner statistics. Asserted on the push
  * queue itself (this worker consumes no push jobs, so the queue keeps its order).
  */
 describe('Active Push backfill', () => {
@@ -55,7 +56,19 @@ describe('Active Push backfill', () => {
         })
       ).id;
     const first = await addTarget('first');
+    // A bulk levelling refreshes the links' planner statistics (the threshold lowered to 250).
+    const analysed = async () =>
+      (
+        await hub.env.prisma.rawQuery<{ at: Date | null }>(
+          `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = 'target_links'`,
+          [],
+        )
+      )[0]!.at;
+    expect(await analysed()).toBeNull();
+    push.statisticsAfterLinks = 250;
     expect(await push.closeGaps()).toBe(250);
+    expect(await analysed()).toBeInstanceOf(Date);
+    push.statisticsAfterLinks = STATISTICS_AFTER_LINKS;
     const second = await addTarget('second');
     expect(await push.closeGaps()).toBe(250); // the first is levelled already
 
@@ -83,6 +96,17 @@ describe('Active Push backfill', () => {
     const changed = await eventuallyWaiting(queue);
     expect(changed.map((j) => j.data.targetId).sort()).toEqual([first, second].sort());
     expect(await queue.getPrioritizedCount()).toBe(500);
+  });
+
+  it('looks for lost push jobs in a trickle while pushes are queued, a batch a target once the queue is empty', async () => {
+    const push = hub.worker.get(PushService);
+    const queue = hub.worker.get(JobQueue).queue(QueueName.Push);
+    // 502 ready jobs (the previous test's), a batch of 100: five dirty links a target are looked at.
+    expect((await push.catchUp({ batch: 100, quietMs: 0 })).enqueued).toBe(10);
+    // Redis lost the queue: the dirty links are enqueued again, a batch a target each tick.
+    await queue.obliterate({ force: true });
+    expect((await push.catchUp({ batch: 100, quietMs: 0 })).enqueued).toBe(200);
+    expect((await queue.getPrioritizedCount()) + (await queue.getWaitingCount())).toBe(200);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   type TargetRecord,
   type TenantId,
 } from '@hub/persistence';
-import { JobName, JobQueue } from '@hub/queue';
+import { JobName, JobQueue, QueueName } from '@hub/queue';
 import { HttpRequestError } from '@hub/scim-client';
 import { pushJobId } from '../job-ids';
 import { backfillPriority, interleave, nextProbeDelay } from '../policies';
@@ -38,6 +38,9 @@ interface PushWork {
  */
 @Injectable()
 export class PushService implements OnModuleInit {
+  /** Links levelled at once from which `target_links` statistics are refreshed (tests lower it). */
+  statisticsAfterLinks = STATISTICS_AFTER_LINKS;
+
   private readonly logger = new Logger(PushService.name);
   private readonly scanCursor = new Map<string, string | undefined>();
 
@@ -198,10 +201,16 @@ export class PushService implements OnModuleInit {
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
     }
     const dirtyByTarget: PushWork[][] = [];
+    // With a backlog of ready pushes, a dirty link's job is almost always still queued: re-adding
+    // 2,000 a target every tick (jobIds make that harmless, not free) cost the worker and Redis a
+    // good part of a backfill's capacity. Then only a trickle is looked at: a lost job is still
+    // found under a sustained backlog, later.
+    const batch = options.batch ?? 2000;
+    const limit = (await this.readyPushes()) >= batch ? Math.max(1, Math.floor(batch / 20)) : batch;
     for (const t of await this.targets.listActive()) {
       const after = this.scanCursor.get(t.id);
       const dirty = await this.links.dirty(t.id, {
-        limit: options.batch ?? 2000,
+        limit,
         quietMs: options.quietMs ?? 10_000,
         ...(after ? { after } : {}),
       });
@@ -232,7 +241,7 @@ export class PushService implements OnModuleInit {
         .map(([type]) => type);
       const ids = await this.links.closeGaps(t.tenantId, t.id, types);
       if (ids.length) this.logger.log({ targetId: t.id, resources: ids.length }, 'links levelled');
-      if (ids.length >= STATISTICS_AFTER_LINKS)
+      if (ids.length >= this.statisticsAfterLinks)
         await this.links.refreshStatistics().catch((error: Error) =>
           // Autovacuum does it later anyway.
           this.logger.warn({ targetId: t.id, err: error.message }, 'link statistics not refreshed'),
@@ -345,6 +354,12 @@ export class PushService implements OnModuleInit {
         })),
       );
     return all.length;
+  }
+
+  /** Push jobs ready to run (waiting or prioritized; not delayed: retries and rate-limit waits). */
+  private async readyPushes(): Promise<number> {
+    const counts = await this.jobs.queue(QueueName.Push).getJobCounts('wait', 'prioritized');
+    return (counts.wait ?? 0) + (counts.prioritized ?? 0);
   }
 
   /** Read per event (one indexed query): a target added a moment ago must not miss changes. */
