@@ -97,17 +97,6 @@ describe('Active Push backfill', () => {
     expect(changed.map((j) => j.data.targetId).sort()).toEqual([first, second].sort());
     expect(await queue.getPrioritizedCount()).toBe(500);
   });
-
-  it('looks for lost push jobs in a trickle while pushes are queued, a batch a target once the queue is empty', async () => {
-    const push = hub.worker.get(PushService);
-    const queue = hub.worker.get(JobQueue).queue(QueueName.Push);
-    // 502 ready jobs (the previous test's), a batch of 100: five dirty links a target are looked at.
-    expect((await push.catchUp({ batch: 100, quietMs: 0 })).enqueued).toBe(10);
-    // Redis lost the queue: the dirty links are enqueued again, a batch a target each tick.
-    await queue.obliterate({ force: true });
-    expect((await push.catchUp({ batch: 100, quietMs: 0 })).enqueued).toBe(200);
-    expect((await queue.getPrioritizedCount()) + (await queue.getWaitingCount())).toBe(200);
-  });
 });
 
 /** The jobs waiting without a priority, once the outbox relay has fanned the change out. */

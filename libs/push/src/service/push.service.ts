@@ -6,7 +6,7 @@ import {
   type TargetRecord,
   type TenantId,
 } from '@hub/persistence';
-import { JobName, JobQueue, QueueName } from '@hub/queue';
+import { JobName, JobQueue } from '@hub/queue';
 import { HttpRequestError } from '@hub/scim-client';
 import { pushJobId } from '../job-ids';
 import { backfillPriority, interleave, nextProbeDelay } from '../policies';
@@ -201,16 +201,10 @@ export class PushService implements OnModuleInit {
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
     }
     const dirtyByTarget: PushWork[][] = [];
-    // With a backlog of ready pushes, a dirty link's job is almost always still queued: re-adding
-    // 2,000 a target every tick (jobIds make that harmless, not free) cost the worker and Redis a
-    // good part of a backfill's capacity. Then only a trickle is looked at: a lost job is still
-    // found under a sustained backlog, later.
-    const batch = options.batch ?? 2000;
-    const limit = (await this.readyPushes()) >= batch ? Math.max(1, Math.floor(batch / 20)) : batch;
     for (const t of await this.targets.listActive()) {
       const after = this.scanCursor.get(t.id);
       const dirty = await this.links.dirty(t.id, {
-        limit,
+        limit: options.batch ?? 2000,
         quietMs: options.quietMs ?? 10_000,
         ...(after ? { after } : {}),
       });
@@ -354,12 +348,6 @@ export class PushService implements OnModuleInit {
         })),
       );
     return all.length;
-  }
-
-  /** Push jobs ready to run (waiting or prioritized; not delayed: retries and rate-limit waits). */
-  private async readyPushes(): Promise<number> {
-    const counts = await this.jobs.queue(QueueName.Push).getJobCounts('wait', 'prioritized');
-    return (counts.wait ?? 0) + (counts.prioritized ?? 0);
   }
 
   /** Read per event (one indexed query): a target added a moment ago must not miss changes. */
