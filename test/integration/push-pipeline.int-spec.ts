@@ -335,6 +335,65 @@ describe('Active Push pipeline', () => {
     );
   });
 
+  it('deletes a group whose deletion arrives while a member hand-off is pushing it', async () => {
+    const { server, target } = await newTarget('apps-late-delete', identityUsersAndGroups());
+    // Levelled now, not by a later catch-up (its sweep for lost deletions would hide a lost one),
+    // and the tenant's earlier records pushed, so the requests held below are this test's own.
+    await worker.get(PushService).closeGaps();
+    await eventually(
+      async () =>
+        (
+          await env.prisma.rawQuery(
+            `SELECT 1 FROM target_links WHERE target_id = $1::uuid AND pushed_version IS DISTINCT FROM desired_version`,
+            [target.id],
+          )
+        ).length === 0 || undefined,
+      30_000,
+      "the tenant's records at the new target",
+    );
+    const mom = await scim('POST', '/Users', { schemas: [USER], userName: 'mom' });
+    await eventually(async () => userAt(server, 'mom'), 20_000, 'mom at the target');
+    // Walt's account is on its way when the group is pushed: the group goes out with Mom.
+    const waltCreate = server.holdNext({ method: 'POST', path: /\/Users$/ });
+    const walt = await scim('POST', '/Users', { schemas: [USER], userName: 'walt' });
+    await waltCreate.arrived;
+    const group = await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'bureaucrats',
+      members: [{ value: mom.id }, { value: walt.id }],
+    });
+    const groupId = String(group.id);
+    const remoteGroupId = await eventually(
+      async () => {
+        const l = await link(target.id, groupId);
+        return l?.status === 'synced' ? l.remoteId! : undefined;
+      },
+      20_000,
+      'bureaucrats at the target',
+    );
+    // Walt's account lands; his push hands the group the new member, and that PATCH waits.
+    const memberPatch = server.holdNext({ method: 'PATCH', path: new RegExp(`/Groups/${remoteGroupId}$`) });
+    waltCreate.release();
+    await memberPatch.arrived;
+    // The group is deleted while that push is in flight; its fan-out lands before the push ends.
+    const before = (await link(target.id, groupId))!.updatedAt.getTime();
+    await scim('DELETE', `/Groups/${groupId}`);
+    await eventually(
+      async () => ((await link(target.id, groupId))!.updatedAt.getTime() > before ? true : undefined),
+      20_000,
+      "the deletion's fan-out",
+    );
+    memberPatch.release();
+    await eventually(
+      async () =>
+        [...server.store.get('Group')!.values()].some((g) => g.displayName === 'bureaucrats')
+          ? undefined
+          : true,
+      20_000,
+      'bureaucrats deleted at the target',
+    );
+  });
+
   it('moves a group member re-created at the target from its old remote id to its new one', async () => {
     const { server } = await newTarget('apps-recreated', identityUsersAndGroups());
     const lrrr = await scim('POST', '/Users', { schemas: [USER], userName: 'lrrr' });

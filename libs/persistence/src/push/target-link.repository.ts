@@ -31,6 +31,8 @@ export interface LinkOutcome {
   pushedState: Record<string, unknown> | null;
   pushedHash: string | null;
   pushedVersion: number | null;
+  /** The link's `pushed_version` when the push read it (the compare-and-set's expectation). */
+  pushedVersionRead: number | null;
   status: LinkStatus;
   lastError?: string | null;
 }
@@ -78,18 +80,26 @@ export class TargetLinkRepository {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  /** The version the link wants now (a push checks it last, to go round again when it rose). */
-  async desiredVersion(tenantId: TenantId, targetId: string, resourceId: string): Promise<number | null> {
-    const rows = await this.prisma.rawQuery<{ desired_version: number }>(
-      `SELECT desired_version FROM target_links
+  /**
+   * Whether the link wants another push (a fan-out or a mark since the push read it). A push
+   * checks it last: a change during the step is only seen here (BullMQ drops the add of a job id
+   * that is running).
+   */
+  async wantsPush(tenantId: TenantId, targetId: string, resourceId: string): Promise<boolean> {
+    const rows = await this.prisma.rawQuery<{ dirty: boolean }>(
+      `SELECT pushed_version IS DISTINCT FROM desired_version AS dirty FROM target_links
        WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = $3::uuid`,
       [tenantId, targetId, resourceId],
-      'push_link_desired_version',
+      'push_link_wants_push',
     );
-    return rows[0]?.desired_version ?? null;
+    return rows[0]?.dirty ?? false;
   }
 
-  /** Records a push: remote id, what was pushed and at which golden version; clears the error. */
+  /**
+   * Records a push: remote id, what was pushed and at which golden version; clears the error.
+   * The version is compare-and-set on the `pushed_version` the push read: a mark made meanwhile
+   * (`markDirty`) lowered it, and it stays lowered so the link wants another push.
+   */
   async recordOutcome(
     tenantId: TenantId,
     targetId: string,
@@ -97,7 +107,8 @@ export class TargetLinkRepository {
     outcome: LinkOutcome,
   ): Promise<void> {
     await this.prisma.rawQuery(
-      `UPDATE target_links SET remote_id = $4, pushed_state = $5::jsonb, pushed_hash = $6, pushed_version = $7,
+      `UPDATE target_links SET remote_id = $4, pushed_state = $5::jsonb, pushed_hash = $6,
+         pushed_version = CASE WHEN pushed_version IS NOT DISTINCT FROM $10::int THEN $7 ELSE pushed_version END,
          status = $8, last_error = $9, attempts = 0, last_pushed_at = now(), updated_at = now()
        WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = $3::uuid`,
       [
@@ -110,6 +121,7 @@ export class TargetLinkRepository {
         outcome.pushedVersion,
         outcome.status,
         outcome.lastError ?? null,
+        outcome.pushedVersionRead,
       ],
       'push_link_record_outcome',
     );
@@ -149,11 +161,13 @@ export class TargetLinkRepository {
   /** Makes links look dirty (catch-up pushes them again even if their job is lost). */
   async markDirty(tenantId: TenantId, targetId: string, resourceIds: readonly string[]): Promise<void> {
     if (!resourceIds.length) return;
-    // Raise what is wanted rather than forget what was pushed: a push of the same object running
-    // now records the version it read, which stays below this one, so it goes round again
-    // (clearing pushed_version was overwritten by that push's record, losing the mark).
+    // Lower what was pushed, never raise what is wanted: `desired_version` counts golden record
+    // versions, and a mark raised into that count was later taken for a real version — a push
+    // that read the mark recorded it as pushed, and the record's next version (a deletion) then
+    // found nothing to raise and was lost. The lowered value differs from every value a running
+    // push of the object read, so that push's compare-and-set (`recordOutcome`) leaves it.
     await this.prisma.rawQuery(
-      `UPDATE target_links SET desired_version = GREATEST(desired_version, COALESCE(pushed_version, 0)) + 1,
+      `UPDATE target_links SET pushed_version = LEAST(COALESCE(pushed_version, desired_version), desired_version) - 1,
          updated_at = now()
        WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = ANY($3::uuid[])
          AND status NOT IN ('failed', 'held')`,

@@ -319,8 +319,8 @@ export class PushStepService {
         }
       }
 
-      // What this push satisfies: the record it read, and every request made before it read the
-      // link (a group marked dirty by a member's hand-off wants a version above its record's).
+      // What this push satisfies: the record it read, and every fan-out made before it read the
+      // link (a deleted record's version is the deletion's, which only the link knows).
       const pushedVersion =
         record && record.lifecycleState !== 'deleted'
           ? Math.max(record.version, link.desiredVersion)
@@ -377,6 +377,7 @@ export class PushStepService {
         pushedState,
         pushedHash: pushedState && status === 'synced' ? representationHash(pushedState) : null,
         pushedVersion,
+        pushedVersionRead: link.pushedVersion,
         status,
       });
       await this.log.append(entries);
@@ -403,9 +404,7 @@ export class PushStepService {
       // Groups that waited for this member, or must drop it.
       if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status);
 
-      const wanted = await this.links.desiredVersion(tenantId, target.id, resourceId);
-      const again = wanted !== null && wanted > pushedVersion;
-      return { kind: 'done', again };
+      return { kind: 'done', again: await this.links.wantsPush(tenantId, target.id, resourceId) };
     } catch (error) {
       await this.log.append(entries).catch(() => undefined);
       return this.failed(ctx, link, error, trace);

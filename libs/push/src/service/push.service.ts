@@ -176,6 +176,7 @@ export class PushService implements OnModuleInit {
         pushedState: link.pushedState,
         pushedHash: link.pushedHash,
         pushedVersion: link.desiredVersion,
+        pushedVersionRead: link.pushedVersion,
         status: 'synced',
         lastError: 'deprovisioning discarded by an admin',
       });
