@@ -5,3 +5,4 @@ export * from './target-membership.repository';
 export * from './push-log.repository';
 export * from './push-golden.repository';
 export * from './push-lock.repository';
+export * from './push-step-store.repository';

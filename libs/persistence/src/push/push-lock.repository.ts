@@ -1,27 +1,39 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { HUB_CONFIG, type HubConfig } from '@hub/config';
+import { Coalescer } from '../coalescer';
+
+interface LockKey {
+  targetId: string;
+  resourceId: string;
+}
 
 /**
  * One push in flight per (target, resource), across every worker replica: a Postgres session
- * advisory lock held on a dedicated connection for the whole push step (ADR 0601). Postgres drops
- * it with the session, so a SIGKILLed worker never leaves a stale lock, and a Redis restart does
- * not touch it. Its own small pool: a step holds a connection while it talks to the target, which
- * must not starve the main pool.
+ * advisory lock held for the whole push step (ADR 0601). Postgres drops it with the session, so a
+ * SIGKILLed worker never leaves a stale lock, and a Redis restart does not touch it.
+ *
+ * The process' locks live in one session of their own (ADR 0603): locks asked for at the same
+ * moment are taken in one statement, and released likewise (`Coalescer`) — one round trip per
+ * batch instead of two per push. A session's advisory locks are re-entrant, so the process keeps
+ * the keys it holds and refuses a second holder itself. A lost session has lost its locks; the
+ * next request opens a new one.
  */
 @Injectable()
 export class PushLockRepository implements OnApplicationShutdown {
-  private readonly pool: pg.Pool;
+  private readonly logger = new Logger('PushLock');
+  private session: Promise<pg.Client> | undefined;
+  private closed = false;
+  /** Keys held (or being taken) in this process. */
+  private readonly held = new Set<string>();
+  private readonly locking = new Coalescer<LockKey, boolean>((keys) => this.lockAll(keys), {
+    maxBatch: 500,
+  });
+  private readonly unlocking = new Coalescer<LockKey, boolean>((keys) => this.unlockAll(keys), {
+    maxBatch: 500,
+  });
 
-  constructor(@Inject(HUB_CONFIG) config: HubConfig) {
-    this.pool = new pg.Pool({
-      connectionString: config.database.url,
-      max: Math.max(2, config.worker.concurrency + 2),
-      idleTimeoutMillis: 30_000,
-    });
-    const logger = new Logger('PushLock');
-    this.pool.on('error', (error) => logger.warn({ err: error.message }, 'idle lock connection lost'));
-  }
+  constructor(@Inject(HUB_CONFIG) private readonly config: HubConfig) {}
 
   /** Runs `fn` under the lock of (targetId, resourceId); `{ locked: false }` when another holds it. */
   async withLock<T>(
@@ -29,29 +41,72 @@ export class PushLockRepository implements OnApplicationShutdown {
     resourceId: string,
     fn: () => Promise<T>,
   ): Promise<{ locked: true; value: T } | { locked: false }> {
-    const client = await this.pool.connect();
+    const key = `${targetId}|${resourceId}`;
+    if (this.held.has(key)) return { locked: false };
+    this.held.add(key);
     let locked = false;
     try {
-      const res = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok',
-        [targetId, resourceId],
-      );
-      locked = res.rows[0]?.ok === true;
+      locked = await this.locking.run({ targetId, resourceId });
       if (!locked) return { locked: false };
       return { locked: true, value: await fn() };
     } finally {
       if (locked)
-        await client
-          .query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [targetId, resourceId])
-          .then(
-            () => client.release(),
-            (e: Error) => client.release(e),
-          );
-      else client.release();
+        await this.unlocking.run({ targetId, resourceId }).catch((error: Error) => {
+          // The lock must not outlive its push: a session that cannot release it is ended (which
+          // releases every lock it holds, as a crash would).
+          this.logger.warn({ err: error.message }, 'push lock not released: ending the lock session');
+          this.reset();
+        });
+      this.held.delete(key);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.pool.ended) await this.pool.end();
+    this.closed = true;
+    this.reset();
+  }
+
+  private async lockAll(keys: readonly LockKey[]): Promise<boolean[]> {
+    return this.each('SELECT pg_try_advisory_lock(hashtext(k.t), hashtext(k.r)) AS ok', keys);
+  }
+
+  private async unlockAll(keys: readonly LockKey[]): Promise<boolean[]> {
+    return this.each('SELECT pg_advisory_unlock(hashtext(k.t), hashtext(k.r)) AS ok', keys);
+  }
+
+  /** `select` (over `k.t`, `k.r`) for every key, in the keys' order. */
+  private async each(select: string, keys: readonly LockKey[]): Promise<boolean[]> {
+    const client = await this.client();
+    const res = await client.query<{ ok: boolean }>(
+      `${select} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(t, r, i) ORDER BY k.i`,
+      [keys.map((k) => k.targetId), keys.map((k) => k.resourceId)],
+    );
+    return res.rows.map((r) => r.ok === true);
+  }
+
+  private client(): Promise<pg.Client> {
+    if (this.closed) return Promise.reject(new Error('the push lock session is closed'));
+    if (!this.session) {
+      const client = new pg.Client({ connectionString: this.config.database.url });
+      client.on('error', (error) => {
+        this.logger.warn({ err: error.message }, 'push lock session lost');
+        if (this.session === opened) this.session = undefined;
+      });
+      const opened = client.connect().then(
+        () => client,
+        (error: unknown) => {
+          if (this.session === opened) this.session = undefined;
+          throw error;
+        },
+      );
+      this.session = opened;
+    }
+    return this.session;
+  }
+
+  private reset(): void {
+    const session = this.session;
+    this.session = undefined;
+    void session?.then((c) => c.end()).catch(() => undefined);
   }
 }

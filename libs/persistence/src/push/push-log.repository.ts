@@ -46,34 +46,7 @@ export class PushLogRepository {
   /** One statement for a push step's entries (plain SQL: this runs for every push, ADR 0204). */
   async append(entries: readonly NewPushLogEntry[]): Promise<void> {
     if (!entries.length) return;
-    await this.prisma.rawQuery(
-      `INSERT INTO push_log (tenant_id, target_id, resource_id, resource_type, label, action, method, path,
-         status, outcome, detail, duration_ms)
-       SELECT e.tenant_id, e.target_id, e.resource_id, e.resource_type, e.label, e.action, e.method, e.path,
-         e.status, e.outcome, e.detail, e.duration_ms
-       FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, target_id uuid, resource_id uuid,
-         resource_type text, label text, action text, method text, path text, status int, outcome text,
-         detail jsonb, duration_ms int)`,
-      [
-        JSON.stringify(
-          entries.map((e) => ({
-            tenant_id: e.tenantId,
-            target_id: e.targetId,
-            resource_id: e.resourceId,
-            resource_type: e.resourceType,
-            label: e.label ?? null,
-            action: e.action,
-            method: e.method ?? null,
-            path: e.path ?? null,
-            status: e.status ?? null,
-            outcome: e.outcome,
-            detail: e.detail ?? null,
-            duration_ms: e.durationMs ?? null,
-          })),
-        ),
-      ],
-      'push_log_append',
-    );
+    await this.prisma.rawQuery(insertPushLog('$1'), [JSON.stringify(entries.map(logRow))], 'push_log_append');
   }
 
   /** Newest first; page on with `before` = the last entry's id. */
@@ -124,4 +97,33 @@ export class PushLogRepository {
   async recentErrors(tenantId: TenantId, targetId: string, limit = 20): Promise<PushLogEntry[]> {
     return this.search(tenantId, { targetId, outcomes: ['failed', 'retry'], limit });
   }
+}
+
+/** A provisioning-log entry as `push_log`'s columns (what `PushLogRepository.append` writes). */
+export function logRow(e: NewPushLogEntry) {
+  return {
+    tenant_id: e.tenantId,
+    target_id: e.targetId,
+    resource_id: e.resourceId,
+    resource_type: e.resourceType,
+    label: e.label ?? null,
+    action: e.action,
+    method: e.method ?? null,
+    path: e.path ?? null,
+    status: e.status ?? null,
+    outcome: e.outcome,
+    detail: e.detail ?? null,
+    duration_ms: e.durationMs ?? null,
+  };
+}
+
+/** The INSERT of entries given as a JSON array of `logRow`s in the statement parameter `param`. */
+export function insertPushLog(param: string): string {
+  return `INSERT INTO push_log (tenant_id, target_id, resource_id, resource_type, label, action, method, path,
+         status, outcome, detail, duration_ms)
+       SELECT e.tenant_id, e.target_id, e.resource_id, e.resource_type, e.label, e.action, e.method, e.path,
+         e.status, e.outcome, e.detail, e.duration_ms
+       FROM jsonb_to_recordset(${param}::jsonb) AS e(tenant_id uuid, target_id uuid, resource_id uuid,
+         resource_type text, label text, action text, method text, path text, status int, outcome text,
+         detail jsonb, duration_ms int)`;
 }

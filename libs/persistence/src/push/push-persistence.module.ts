@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PushGoldenRepository } from './push-golden.repository';
 import { PushLockRepository } from './push-lock.repository';
 import { PushLogRepository } from './push-log.repository';
+import { PushStepStore } from './push-step-store.repository';
 import { TargetLinkRepository } from './target-link.repository';
 import { TargetMembershipRepository } from './target-membership.repository';
 import { TargetRepository } from './target.repository';
@@ -13,6 +14,7 @@ const providers = [
   PushLogRepository,
   PushGoldenRepository,
   PushLockRepository,
+  PushStepStore,
 ];
 
 /** Repositories of the push area. Needs PersistenceModule (PrismaService) in the application. */

@@ -77,7 +77,7 @@ export class TargetLinkRepository {
       [tenantId, targetId, resourceId],
       'push_link_get',
     );
-    return rows[0] ? fromRow(rows[0]) : null;
+    return rows[0] ? linkFromRow(rows[0]) : null;
   }
 
   /**
@@ -255,7 +255,7 @@ export class TargetLinkRepository {
        ORDER BY resource_id LIMIT $5`,
       [tenantId, targetId, status, options.resourceId ?? null, options.limit ?? 10_000],
     );
-    return rows.map(fromRow);
+    return rows.map(linkFromRow);
   }
 
   /**
@@ -285,10 +285,11 @@ export class TargetLinkRepository {
   }
 }
 
-const LINK_COLUMNS = `tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state, pushed_hash,
+/** The columns `linkFromRow` reads. */
+export const LINK_COLUMNS = `tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state, pushed_hash,
   pushed_version, desired_version, status, last_error, attempts, last_pushed_at, updated_at`;
 
-interface LinkRow {
+export interface LinkRow {
   tenant_id: string;
   target_id: string;
   resource_id: string;
@@ -305,7 +306,7 @@ interface LinkRow {
   updated_at: Date;
 }
 
-function fromRow(row: LinkRow): TargetLinkRecord {
+export function linkFromRow(row: LinkRow): TargetLinkRecord {
   return {
     tenantId: asTenantId(row.tenant_id),
     targetId: row.target_id,

@@ -4,6 +4,7 @@ import {
   PushGoldenRepository,
   PushLockRepository,
   PushLogRepository,
+  PushStepStore,
   TargetLinkRepository,
   TargetMembershipRepository,
   TargetRepository,
@@ -137,6 +138,7 @@ export class PushStepService {
     private readonly memberships: TargetMembershipRepository,
     private readonly golden: PushGoldenRepository,
     private readonly log: PushLogRepository,
+    private readonly store: PushStepStore,
   ) {}
 
   async run(
@@ -213,8 +215,9 @@ export class PushStepService {
     const { target } = ctx;
     const tenantId = target.tenantId;
     const entries: NewPushLogEntry[] = [];
-    let link = await this.links.get(tenantId, target.id, resourceId);
-    const record = await this.golden.get(tenantId, resourceId);
+    const read = await this.store.read(tenantId, target.id, resourceId);
+    let link = read.link;
+    const record = read.record;
     const resourceType = record?.resourceType ?? link?.resourceType;
     if (!resourceType) return note(trace, 'scope', { found: false }, { kind: 'done', again: false });
     const type = await ctx.type(resourceType);
@@ -372,16 +375,26 @@ export class PushStepService {
       if (resourceType === 'Group' && (plan.kind === 'delete' || plan.kind === 'forget'))
         await this.memberships.clear(target.id, resourceId);
 
-      await this.links.recordOutcome(tenantId, target.id, resourceId, {
-        remoteId,
-        pushedState,
-        pushedHash: pushedState && status === 'synced' ? representationHash(pushedState) : null,
-        pushedVersion,
-        pushedVersionRead: link.pushedVersion,
-        status,
-      });
-      await this.log.append(entries);
-      if (answered && remoteId && status === 'synced' && this.afterPush)
+      const logged = entries.length;
+      let again = await this.store.record(
+        tenantId,
+        target.id,
+        resourceId,
+        {
+          remoteId,
+          pushedState,
+          pushedHash: pushedState && status === 'synced' ? representationHash(pushedState) : null,
+          pushedVersion,
+          pushedVersionRead: link.pushedVersion,
+          status,
+        },
+        entries,
+      );
+      // Work after the record (hooks, group hand-offs) leaves a window for a fan-out whose job
+      // BullMQ dropped (this one is running): the link is read again at the end then.
+      let after = false;
+      if (answered && remoteId && status === 'synced' && this.afterPush) {
+        after = true;
         await this.afterPush({
           tenantId,
           targetId: target.id,
@@ -392,6 +405,7 @@ export class PushStepService {
         }).catch((e: Error) =>
           this.logger.warn({ targetId: target.id, resourceId, err: e.message }, 'after-push hook failed'),
         );
+      }
       // The target answered: its failure streak ends, with the slot's release (one round trip).
       if (plan.kind !== 'noop') slot.resetStreak = true;
       trace.push({ step: 'outcome', detail: { status, remoteId, pushedVersion } });
@@ -400,11 +414,13 @@ export class PushStepService {
       // recorded that after the first pass read (its own check covers the other order). Before
       // anything forgets those memberships: they are the only trace of the add at the target.
       if (plan.kind === 'delete' && resourceType !== 'Group' && link.remoteId)
-        await this.dropFromGroups(ctx, resourceId, link.remoteId, send);
+        after = (await this.dropFromGroups(ctx, resourceId, link.remoteId, send)) || after;
       // Groups that waited for this member, or must drop it.
-      if (resourceType !== 'Group') await this.touchGroups(ctx, resourceId, remoteId, status);
-
-      return { kind: 'done', again: await this.links.wantsPush(tenantId, target.id, resourceId) };
+      if (resourceType !== 'Group')
+        after = (await this.touchGroups(ctx, resourceId, remoteId, status)) || after;
+      if (entries.length > logged) await this.log.append(entries.slice(logged));
+      if (after) again = await this.links.wantsPush(tenantId, target.id, resourceId);
+      return { kind: 'done', again };
     } catch (error) {
       await this.log.append(entries).catch(() => undefined);
       return this.failed(ctx, link, error, trace);
@@ -688,16 +704,17 @@ export class PushStepService {
 
   /**
    * Removes a member from every group the target lists it in (as pushed), one PATCH per group,
-   * under the remote id the membership was pushed with (its current one for older rows).
+   * under the remote id the membership was pushed with (its current one for older rows). False
+   * when no group lists it.
    */
   private async dropFromGroups(
     ctx: TargetContext,
     memberId: string,
     memberRemoteId: string,
     send: <T>(sent: Sent, fn: () => Promise<T>, detail?: Record<string, unknown>) => Promise<T>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const listings = await this.memberships.groupsListing(ctx.target.id, memberId);
-    if (!listings.length) return;
+    if (!listings.length) return false;
     const groupType = await ctx.type('Group');
     const remote = await this.links.remoteIds(
       ctx.target.id,
@@ -715,27 +732,33 @@ export class PushStepService {
         );
       await this.memberships.apply(ctx.target.id, groupId, [], [memberId]);
     }
+    return true;
   }
 
-  /** After a member's push: groups waiting for its link, or groups that must drop it. */
+  /**
+   * After a member's push: groups waiting for its link, or groups that must drop it. False when the
+   * target provisions no groups (nothing was read).
+   */
   private async touchGroups(
     ctx: TargetContext,
     memberId: string,
     remoteId: string | null,
     status: LinkStatus,
-  ) {
+  ): Promise<boolean> {
     const { target } = ctx;
     // A target that does not provision groups has no group to wake (their pushes would end at once).
-    if (!(await ctx.type('Group'))) return;
+    if (!(await ctx.type('Group'))) return false;
     let groups: string[] = [];
     if (status === 'synced' && remoteId) {
       groups = await this.memberships.groupsWaitingFor(target.tenantId, target.id, memberId, remoteId);
     } else if (status === 'deprovisioned' || status === 'out_of_scope') {
       groups = (await this.memberships.groupsListing(target.id, memberId)).map((l) => l.groupId);
     }
-    if (!groups.length) return;
-    await this.links.markDirty(target.tenantId, target.id, groups);
-    this.onGroupsDirty?.(target.tenantId, target.id, groups);
+    if (groups.length) {
+      await this.links.markDirty(target.tenantId, target.id, groups);
+      this.onGroupsDirty?.(target.tenantId, target.id, groups);
+    }
+    return true;
   }
 
   /** Set by @hub/reconcile: the attributes a target owns come back from its answer (ADR 0702). */

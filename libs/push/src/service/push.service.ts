@@ -75,7 +75,8 @@ export class PushService implements OnModuleInit {
     if (!targets.length) return 0;
     const ids = targets.map((t) => t.id);
     await this.links.bumpDesired(tenantId, ids, resourceId, resourceType, version);
-    await Promise.all(ids.map((targetId) => this.enqueue(tenantId, targetId, resourceId)));
+    // One round trip to Redis for all of them.
+    await this.enqueueFairly([ids.map((targetId) => ({ tenantId, targetId, resourceId }))]);
     return ids.length;
   }
 
