@@ -116,6 +116,8 @@ export interface ScimTestServer {
   setChaos(chaos: ChaosOptions | undefined): void;
   /** Total outage: every connection is reset at once, nothing is carried out. */
   setOutage(down: boolean): void;
+  /** The most requests in flight at once (arrived, not yet answered) since the last reset. */
+  peakInFlight(reset?: boolean): number;
   close(): Promise<void>;
 }
 
@@ -302,6 +304,8 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
     }
   };
 
+  let inFlight = 0;
+  let peak = 0;
   const server = http.createServer((req, res) => {
     if (down) {
       requests.push({
@@ -315,6 +319,9 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
       req.socket.destroy();
       return;
     }
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    res.once('close', () => (inFlight -= 1));
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const query = Object.fromEntries(url.searchParams);
     const chunks: Buffer[] = [];
@@ -438,6 +445,11 @@ export async function startScimTestServer(initial: ScimTestServerOptions = {}): 
     store,
     seed,
     failNext: (fault) => faults.push({ ...fault }),
+    peakInFlight: (reset = false) => {
+      const seen = peak;
+      if (reset) peak = inFlight;
+      return seen;
+    },
     dropNext: (match) => void drops.push(match),
     holdNext: (match) => {
       let arrive!: () => void;

@@ -102,7 +102,12 @@ describe('Active Push pipeline', () => {
   const newTarget = async (
     name: string,
     resourceTypes: Record<string, unknown>,
-    extra: { capabilities?: Record<string, unknown>; rateLimit?: number; deletionThreshold?: unknown } = {},
+    extra: {
+      capabilities?: Record<string, unknown>;
+      rateLimit?: number;
+      concurrency?: number;
+      deletionThreshold?: unknown;
+    } = {},
   ) => {
     const server = await startScimTestServer({ token: `tok-${name}` });
     servers.push(server);
@@ -116,7 +121,7 @@ describe('Active Push pipeline', () => {
         resourceTypes,
         capabilities: extra.capabilities ?? coreCapabilities({ groups: true, etag: true }),
         rateLimit: extra.rateLimit ?? 200,
-        concurrency: 4,
+        concurrency: extra.concurrency ?? 4,
         ...(extra.deletionThreshold ? { deletionThreshold: extra.deletionThreshold as never } : {}),
       },
       (id) => box.seal({ token: `tok-${name}` }, targetSecretsBinding(tenantId, id)),
@@ -333,6 +338,39 @@ describe('Active Push pipeline', () => {
       20_000,
       'kitchen with cubert and elzar',
     );
+  });
+
+  it('never has more requests in flight at a target than its concurrency', async () => {
+    const names = Array.from({ length: 16 }, (_, i) => `narrow${i}`);
+    for (const userName of names) await scim('POST', '/Users', { schemas: [USER], userName });
+    // A new target with two slots and slow answers: levelling queues every user at once, for
+    // two worker replicas (the slots are shared through Redis).
+    const { server } = await newTarget(
+      'apps-narrow',
+      {
+        User: {
+          enabled: true,
+          matchAttribute: 'userName',
+          mapping: { mode: 'identity' },
+          deprovision: 'disable',
+        },
+      },
+      { rateLimit: 1000, concurrency: 2 },
+    );
+    server.setLatency(40);
+    // A second worker replica: each process' HTTP pool alone would allow two each.
+    const replica = await createWorkerApp(env.config, { shutdownHooks: false });
+    try {
+      await worker.get(PushService).closeGaps();
+      await eventually(
+        async () => (names.every((n) => userAt(server, n)) ? true : undefined),
+        30_000,
+        'every user at the narrow target',
+      );
+    } finally {
+      await replica.close();
+    }
+    expect(server.peakInFlight()).toBe(2);
   });
 
   it('deletes a group whose deletion arrives while a member hand-off is pushing it', async () => {

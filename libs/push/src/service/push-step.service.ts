@@ -83,7 +83,7 @@ export interface PushTuning {
   maxAttempts: number;
   /** Consecutive transient failures at one target before it is quarantined. */
   quarantineAfter: number;
-  /** Longest wait for a rate token a queued push takes inline (longer: the job is delayed). */
+  /** Longest wait for a rate token or a concurrency slot a queued push takes inline (longer: the job is delayed). */
   maxInlineWaitMs: number;
   retryBaseMs: number;
   probe: { baseMs: number; capMs: number };
@@ -112,17 +112,60 @@ interface Sent {
   path: string;
 }
 
-/** What the step tells the slot's release. */
-interface SlotOutcome {
-  resetStreak: boolean;
+class BusySignal extends Error {
+  constructor(readonly delayMs: number) {
+    super("all of the target's concurrency slots are taken");
+  }
+}
+
+/**
+ * The target's concurrency slot (ADR 0603): taken at the step's first request, not before the
+ * lock and the reads, and held until the step ends — the concurrency limit is about requests in
+ * flight at the target, and a slot held across the step's Postgres round trips left the target
+ * idle under a busy database. A step waits for one a little (a step that finds none has done its
+ * reads for nothing), then ends as busy.
+ */
+class LazySlot {
+  /** Ends the target's failure streak with the release (one round trip). */
+  resetStreak = false;
+  private holder: string | undefined;
+
+  constructor(
+    private readonly gate: TargetGate,
+    private readonly target: { id: string; concurrency: number },
+    private readonly maxWaitMs: number,
+  ) {}
+
+  async take(trace: PushTraceStep[]): Promise<void> {
+    if (this.holder) return;
+    const holder = randomUUID();
+    const deadline = Date.now() + this.maxWaitMs;
+    for (let pause = 5; !(await this.gate.acquire(this.target.id, this.target.concurrency, holder));) {
+      if (Date.now() + pause > deadline) {
+        trace.push({ step: 'lock', detail: { slots: 'all taken' } });
+        throw new BusySignal(jitter(150));
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 2, 100);
+    }
+    this.holder = holder;
+  }
+
+  async release(): Promise<void> {
+    const holder = this.holder;
+    if (!holder) return;
+    this.holder = undefined;
+    await this.gate.release(this.target.id, holder, this.resetStreak).catch(() => undefined);
+  }
 }
 
 /**
  * One level-triggered push of one golden record to one target (DESIGN §4): under the per-object
- * lock and a concurrency slot, read the current record and link, decide scope, compute the
- * representation and the minimal plan, send it through the shared rate limit, record the link
- * and one provisioning-log entry per request. Never throws for the target's answers: the result
- * says what the caller (the job handler or provision on demand) should do next.
+ * lock, read the current record and link, decide scope, compute the representation and the
+ * minimal plan, send it under one of the target's concurrency slots and through the shared rate
+ * limit, record the link and one provisioning-log entry per request. Never throws for the
+ * target's answers: the result says what the caller (the job handler or provision on demand)
+ * should do next.
  */
 @Injectable()
 export class PushStepService {
@@ -164,44 +207,15 @@ export class PushStepService {
           reason: `the target is quarantined: ${target.stateReason ?? ''}`,
         },
       );
-    // The concurrency slot first (Redis), then the object's lock (Postgres): when the target's
-    // slots are all taken — the common wait under load — the job goes back to the queue without
-    // a round trip to Postgres. A busy lock hands the slot back before waiting.
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const outcome = await this.withSlot(ctx, options, trace, (slot) =>
-        this.locks.withLock(targetId, resourceId, () => this.step(ctx, resourceId, options, trace, slot)),
+      const outcome = await this.locks.withLock(targetId, resourceId, () =>
+        this.step(ctx, resourceId, options, trace),
       );
-      if ('kind' in outcome) return outcome;
       if (outcome.locked) return outcome.value;
       if (!options.sync || Date.now() > deadline)
         return note(trace, 'lock', { held: 'by another push' }, { kind: 'busy', delayMs: jitter(300) });
       await sleep(50);
-    }
-  }
-
-  /** Runs `fn` under one of the target's concurrency slots, or says they are all taken. */
-  private async withSlot<T extends object>(
-    ctx: TargetContext,
-    options: PushStepOptions,
-    trace: PushTraceStep[],
-    fn: (slot: SlotOutcome) => Promise<T>,
-  ): Promise<T | PushStepResult> {
-    const holder = randomUUID();
-    const deadline = Date.now() + 15_000;
-    while (!(await this.gate.acquire(ctx.target.id, ctx.target.concurrency, holder))) {
-      if (!options.sync || Date.now() > deadline)
-        return note(trace, 'lock', { slots: 'all taken' }, {
-          kind: 'busy',
-          delayMs: jitter(150),
-        } as PushStepResult);
-      await sleep(20);
-    }
-    const slot: SlotOutcome = { resetStreak: false };
-    try {
-      return await fn(slot);
-    } finally {
-      await this.gate.release(ctx.target.id, holder, slot.resetStreak).catch(() => undefined);
     }
   }
 
@@ -210,11 +224,11 @@ export class PushStepService {
     resourceId: string,
     options: PushStepOptions,
     trace: PushTraceStep[],
-    slot: SlotOutcome,
   ): Promise<PushStepResult> {
     const { target } = ctx;
     const tenantId = target.tenantId;
     const entries: NewPushLogEntry[] = [];
+    const slot = new LazySlot(this.gate, target, options.sync ? 15_000 : this.tuning.maxInlineWaitMs);
     const read = await this.store.read(tenantId, target.id, resourceId);
     let link = read.link;
     const record = read.record;
@@ -236,6 +250,7 @@ export class PushStepService {
       fn: () => Promise<T>,
       detail: Record<string, unknown> = {},
     ): Promise<T> => {
+      await slot.take(trace);
       await this.takeToken(ctx, firstRequest && !options.sync);
       firstRequest = false;
       trace.push({ step: 'request', detail: { method: sent.method, path: sent.path, ...detail } });
@@ -427,6 +442,7 @@ export class PushStepService {
     } finally {
       // Logged (or failed): the deprovision now counts in the log, or never happened.
       for (const claim of claims) await this.gate.releaseDeprovision(target.id, claim).catch(() => undefined);
+      await slot.release();
     }
   }
 
@@ -835,6 +851,7 @@ export class PushStepService {
     trace: PushTraceStep[],
   ): Promise<PushStepResult> {
     const { target } = ctx;
+    if (error instanceof BusySignal) return { kind: 'busy', delayMs: error.delayMs };
     if (error instanceof WaitSignal)
       return note(
         trace,
