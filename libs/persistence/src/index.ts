@@ -4,6 +4,7 @@ export * from './sql-transaction';
 export * from './audit-hash';
 export * from './migrator';
 export * from './prisma.service';
+export * from './coalescer';
 export * from './persistence.module';
 export * from './repositories/tenant.repository';
 export * from './repositories/api-client.repository';

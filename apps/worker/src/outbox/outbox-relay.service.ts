@@ -79,22 +79,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async publish(events: OutboxEventRecord[]): Promise<void> {
-    await Promise.all(
-      events.map((e) =>
-        this.jobs.enqueue(
-          JobName.ResourceChanged,
-          {
-            v: 1,
-            tenantId: e.tenantId,
-            resourceType: e.resourceType,
-            resourceId: e.resourceId,
-            version: e.version,
-            kind: e.kind,
-            seq: e.seq.toString(),
-          },
-          { jobId: `chg-${e.seq}` },
-        ),
-      ),
+    // One round trip to Redis for the batch.
+    await this.jobs.enqueueMany(
+      JobName.ResourceChanged,
+      events.map((e) => ({
+        data: {
+          v: 1 as const,
+          tenantId: e.tenantId,
+          resourceType: e.resourceType,
+          resourceId: e.resourceId,
+          version: e.version,
+          kind: e.kind,
+          seq: e.seq.toString(),
+        },
+        options: { jobId: `chg-${e.seq}` },
+      })),
     );
   }
 

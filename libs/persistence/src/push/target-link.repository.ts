@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Coalescer } from '../coalescer';
 import { PrismaService } from '../prisma.service';
 import { asTenantId, type TenantId } from '../tenant-id';
 
@@ -37,14 +38,25 @@ export interface LinkOutcome {
   lastError?: string | null;
 }
 
+interface Bump {
+  tenantId: TenantId;
+  targetIds: readonly string[];
+  resourceId: string;
+  resourceType: string;
+  version: number;
+}
+
 @Injectable()
 export class TargetLinkRepository {
+  private readonly bumps = new Coalescer<Bump, void>((bumps) => this.bumpAll(bumps), { maxBatch: 200 });
+
   constructor(private readonly prisma: PrismaService) {}
 
   /**
    * The fan-out: for each target, the link exists and wants at least `version`. A failed link
    * gets another go (a new change); a held one stays held for the admin. Rows are locked in
-   * (target, resource) order, as `closeGaps` locks them, so the two never deadlock.
+   * (target, resource) order, as `closeGaps` locks them, so the two never deadlock. Fan-outs made
+   * at once share one statement (`Coalescer`, ADR 0603).
    */
   async bumpDesired(
     tenantId: TenantId,
@@ -54,18 +66,50 @@ export class TargetLinkRepository {
     version: number,
   ): Promise<void> {
     if (!targetIds.length) return;
+    await this.bumps.run({ tenantId, targetIds, resourceId, resourceType, version });
+  }
+
+  private async bumpAll(bumps: readonly Bump[]): Promise<void[]> {
+    // One row per link (a statement may not update a row twice), at the highest version asked.
+    const rows = new Map<
+      string,
+      { tenantId: string; targetId: string; resourceId: string; type: string; version: number }
+    >();
+    for (const b of bumps)
+      for (const targetId of b.targetIds) {
+        const key = `${targetId}|${b.resourceId}`;
+        const seen = rows.get(key);
+        if (!seen || seen.version < b.version)
+          rows.set(key, {
+            tenantId: b.tenantId,
+            targetId,
+            resourceId: b.resourceId,
+            type: b.resourceType,
+            version: b.version,
+          });
+      }
+    const list = [...rows.values()];
     await this.prisma.rawQuery(
       `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, desired_version, status, updated_at)
-       SELECT gen_random_uuid(), $1::uuid, t, $2::uuid, $3, $4, 'pending', now() FROM unnest($5::uuid[]) AS t
-       ORDER BY t
+       SELECT gen_random_uuid(), b.tenant_id, b.target_id, b.resource_id, b.resource_type, b.version, 'pending', now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int[])
+         AS b(tenant_id, target_id, resource_id, resource_type, version)
+       ORDER BY b.target_id, b.resource_id
        ON CONFLICT (target_id, resource_id) DO UPDATE SET
          desired_version = GREATEST(target_links.desired_version, EXCLUDED.desired_version),
          status = CASE WHEN target_links.status = 'failed' THEN 'pending' ELSE target_links.status END,
          attempts = CASE WHEN target_links.status = 'failed' THEN 0 ELSE target_links.attempts END,
          updated_at = now()`,
-      [tenantId, resourceId, resourceType, version, targetIds],
+      [
+        list.map((r) => r.tenantId),
+        list.map((r) => r.targetId),
+        list.map((r) => r.resourceId),
+        list.map((r) => r.type),
+        list.map((r) => r.version),
+      ],
       'push_bump_desired',
     );
+    return bumps.map(() => undefined);
   }
 
   // The push step's reads and writes are plain SQL, named statements (ADR 0204: through Prisma's

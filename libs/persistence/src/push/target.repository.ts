@@ -110,6 +110,15 @@ export class TargetRepository {
     return rows.map(toRecord);
   }
 
+  /** The enabled targets of several tenants at once (the fan-out's batched read). */
+  async listEnabledOf(tenantIds: readonly TenantId[]): Promise<TargetRecord[]> {
+    const rows = await this.prisma.target.findMany({
+      where: { tenantId: { in: [...tenantIds] }, enabled: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(toRecord);
+  }
+
   async get(tenantId: TenantId, id: string): Promise<TargetRecord | null> {
     const row = await this.prisma.target.findFirst({ where: { tenantId, id } });
     return row && toRecord(row);

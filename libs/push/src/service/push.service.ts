@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
+  Coalescer,
   PushGoldenRepository,
   TargetLinkRepository,
   TargetRepository,
@@ -43,6 +44,13 @@ export class PushService implements OnModuleInit {
 
   private readonly logger = new Logger(PushService.name);
   private readonly scanCursor = new Map<string, string | undefined>();
+  private readonly enabledTargets = new Coalescer<TenantId, TargetRecord[]>(
+    async (tenantIds) => {
+      const all = await this.targets.listEnabledOf([...new Set(tenantIds)]);
+      return tenantIds.map((id) => all.filter((t) => t.tenantId === id));
+    },
+    { maxBatch: 100 },
+  );
 
   constructor(
     private readonly step: PushStepService,
@@ -352,8 +360,12 @@ export class PushService implements OnModuleInit {
     return all.length;
   }
 
-  /** Read per event (one indexed query): a target added a moment ago must not miss changes. */
-  private async targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
-    return (await this.targets.list(tenantId)).filter((t) => t.enabled);
+  /**
+   * Read per event, not cached: a target added a moment ago must not miss changes. Fan-outs
+   * running at once share one read (`Coalescer`: a call waits for the next read, which starts
+   * after it was made, so it never sees targets older than its event).
+   */
+  private targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
+    return this.enabledTargets.run(tenantId);
   }
 }
