@@ -122,14 +122,21 @@ export class PushStepStore {
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(tenant_id uuid, target_id uuid, resource_id uuid,
            remote_id text, pushed_state jsonb, pushed_hash text, pushed_version int, pushed_version_read int,
            status text, last_error text)
+       ), locked AS (
+         -- Rows locked in (target, resource) order, as the fan-out's bump and levelling lock them:
+         -- in the join's order the two deadlocked under the push benchmark.
+         SELECT l.id FROM target_links l JOIN o
+           ON l.tenant_id = o.tenant_id AND l.target_id = o.target_id AND l.resource_id = o.resource_id
+         ORDER BY l.target_id, l.resource_id FOR UPDATE OF l
        ), u AS (
          UPDATE target_links l SET remote_id = o.remote_id, pushed_state = o.pushed_state,
            pushed_hash = o.pushed_hash,
            pushed_version = CASE WHEN l.pushed_version IS NOT DISTINCT FROM o.pushed_version_read
              THEN o.pushed_version ELSE l.pushed_version END,
            status = o.status, last_error = o.last_error, attempts = 0, last_pushed_at = now(), updated_at = now()
-         FROM o
-         WHERE l.tenant_id = o.tenant_id AND l.target_id = o.target_id AND l.resource_id = o.resource_id
+         FROM o, locked
+         WHERE l.id = locked.id
+           AND l.tenant_id = o.tenant_id AND l.target_id = o.target_id AND l.resource_id = o.resource_id
          RETURNING l.target_id, l.resource_id, l.pushed_version IS DISTINCT FROM l.desired_version AS dirty
        ), logged AS (
          ${insertPushLog('$2')}

@@ -210,11 +210,18 @@ export class TargetLinkRepository {
     // that read the mark recorded it as pushed, and the record's next version (a deletion) then
     // found nothing to raise and was lost. The lowered value differs from every value a running
     // push of the object read, so that push's compare-and-set (`recordOutcome`) leaves it.
+    // Rows locked in resource order, as every statement over several links locks them.
     await this.prisma.rawQuery(
-      `UPDATE target_links SET pushed_version = LEAST(COALESCE(pushed_version, desired_version), desired_version) - 1,
+      `WITH locked AS (
+         SELECT id FROM target_links
+         WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = ANY($3::uuid[])
+           AND status NOT IN ('failed', 'held')
+         ORDER BY resource_id FOR UPDATE
+       )
+       UPDATE target_links l
+       SET pushed_version = LEAST(COALESCE(l.pushed_version, l.desired_version), l.desired_version) - 1,
          updated_at = now()
-       WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = ANY($3::uuid[])
-         AND status NOT IN ('failed', 'held')`,
+       FROM locked WHERE l.id = locked.id`,
       [tenantId, targetId, resourceIds],
     );
   }

@@ -438,7 +438,9 @@ export class PushStepService {
       return { kind: 'done', again };
     } catch (error) {
       await this.log.append(entries).catch(() => undefined);
-      return this.failed(ctx, link, error, trace);
+      // Awaited here: the `finally` below waits for Redis, and a rejection returned unawaited
+      // across that wait counts as unhandled (it ended the worker process).
+      return await this.failed(ctx, link, error, trace);
     } finally {
       // Logged (or failed): the deprovision now counts in the log, or never happened.
       for (const claim of claims) await this.gate.releaseDeprovision(target.id, claim).catch(() => undefined);
