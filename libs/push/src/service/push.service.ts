@@ -222,17 +222,11 @@ export class PushService implements OnModuleInit {
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
     }
     const dirtyByTarget: PushWork[][] = [];
-    const backfilled: PushWork[][] = [];
-    const backfillStates: Array<{ targetId: string; state: BackfillState | null }> = [];
     for (const t of await this.targets.listActive()) {
       // A paced backfill covers the target's dirty links (the scan would queue them all at once).
       const backfill = await this.gate.backfill(t.id);
       if (backfill) {
-        const next = await this.continueBackfill(t, backfill);
-        if (next) {
-          backfilled.push(next.work);
-          backfillStates.push({ targetId: t.id, state: next.state });
-        }
+        enqueued += await this.continueBackfill(t, backfill);
         continue;
       }
       const after = this.scanCursor.get(t.id);
@@ -247,9 +241,6 @@ export class PushService implements OnModuleInit {
       );
     }
     enqueued += await this.enqueueFairly(dirtyByTarget);
-    // Backfills in turns too: one target's whole top-up ahead of the next idled the others.
-    enqueued += await this.enqueueFairly(backfilled);
-    for (const b of backfillStates) await this.gate.setBackfill(b.targetId, b.state);
     return { probed, resumed, enqueued };
   }
 
@@ -297,32 +288,35 @@ export class PushService implements OnModuleInit {
   }
 
   /**
-   * The next part of a paced backfill: the work that tops the target's queued backfill jobs (its
-   * dirty links up to the backfill's position) up to `backfillDepth`, in the backfill's priority
-   * blocks, and the position after it (null: the links ran out, the backfill ends). Queueing a whole population at once
+   * The next part of a paced backfill: tops the target's queued backfill jobs (its dirty links up
+   * to the backfill's position) up to `backfillDepth`, in the backfill's priority blocks, and
+   * moves the position on; ends it when the links run out. Queueing a whole population at once
    * (300,000 jobs for three new targets) held Redis and the worker for half a minute, and the
    * pushes of every target with them.
    */
   private async continueBackfill(
     t: { tenantId: TenantId; id: string; rateLimit: number },
     state: BackfillState,
-  ): Promise<{ work: PushWork[]; state: BackfillState | null } | null> {
+  ): Promise<number> {
     const depth = backfillDepth(t.rateLimit);
     const room = depth - (await this.links.dirtyThrough(t.id, state.after, depth));
-    if (room <= 0) return null;
+    if (room <= 0) return 0;
     const next = await this.links.dirty(t.id, { after: state.after, limit: room });
-    return {
-      work: next.map((d, i) => ({
+    await this.enqueueFairly([
+      next.map((d, i) => ({
         tenantId: t.tenantId,
         targetId: t.id,
         resourceId: d.resourceId,
         priority: backfillPriority(state.queued + i),
       })),
-      state:
-        next.length < room
-          ? null
-          : { after: next[next.length - 1]!.resourceId, queued: state.queued + next.length },
-    };
+    ]);
+    await this.gate.setBackfill(
+      t.id,
+      next.length < room
+        ? null
+        : { after: next[next.length - 1]!.resourceId, queued: state.queued + next.length },
+    );
+    return next.length;
   }
 
   /** One probe of a quarantined target; true when it answered and was resumed. */
