@@ -1,11 +1,5 @@
 import { TargetRepository } from '../../libs/persistence/src';
-import {
-  PushService,
-  STATISTICS_AFTER_LINKS,
-  TargetGate,
-  backfillDepth,
-  identityUsers,
-} from '../../libs/push/src';
+import { PushService, STATISTICS_AFTER_LINKS, identityUsers } from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { loadUsers } from '../harness/bulk-users';
 import { startHub, type RunningHub } from '../harness/hub-fixture';
@@ -102,53 +96,6 @@ describe('Active Push backfill', () => {
     const changed = await eventuallyWaiting(queue);
     expect(changed.map((j) => j.data.targetId).sort()).toEqual([first, second].sort());
     expect(await queue.getPrioritizedCount()).toBe(500);
-  });
-
-  it("queues a slow target's backfill a little at a time, as its pushes are done", async () => {
-    const { worker, tenantId, env } = hub;
-    const push = worker.get(PushService);
-    const gate = worker.get(TargetGate);
-    const queue = worker.get(JobQueue).queue(QueueName.Push);
-    // 251 users exist; a target at 20 requests/s keeps at most backfillDepth(20) = 200 queued.
-    expect(backfillDepth(20)).toBe(200);
-    const slow = (
-      await worker.get(TargetRepository).create(tenantId, {
-        name: 'slow',
-        baseUrl: 'http://127.0.0.1:9/scim/v2',
-        auth: { kind: 'none' },
-        resourceTypes: identityUsers(),
-        rateLimit: 20,
-        concurrency: 2,
-      })
-    ).id;
-    const queuedFor = async () =>
-      (await queue.getJobs(['prioritized'], 0, -1, true)).filter((j) => j.data.targetId === slow);
-    expect(await push.closeGaps()).toBe(200);
-    const first = await queuedFor();
-    expect(first).toHaveLength(200);
-    const state = await gate.backfill(slow);
-    expect(state).toEqual({ after: [...first.map((j) => j.data.resourceId)].sort()[199], queued: 200 });
-
-    // Nothing pushed yet: the next catch-up adds nothing.
-    await push.catchUp();
-    expect(await queuedFor()).toHaveLength(200);
-    expect(await gate.backfill(slow)).toEqual(state);
-
-    // 100 of them pushed (their links clean): room for 100, and 51 remain — the backfill ends.
-    const done = first.slice(0, 100).map((j) => j.data.resourceId);
-    await env.prisma.rawQuery(
-      `UPDATE target_links SET pushed_version = desired_version WHERE target_id = $1::uuid AND resource_id = ANY($2::uuid[])`,
-      [slow, done],
-    );
-    for (const j of first.slice(0, 100)) await j.remove();
-    await push.catchUp();
-    const after = await queuedFor();
-    expect(after).toHaveLength(151);
-    // The rest in the block that follows the first 200 (priority 3).
-    const later = after.filter((j) => j.data.resourceId > state!.after);
-    expect(later).toHaveLength(51);
-    expect(new Set(later.map((j) => j.opts.priority))).toEqual(new Set([3]));
-    expect(await gate.backfill(slow)).toBeNull();
   });
 });
 

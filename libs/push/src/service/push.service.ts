@@ -13,23 +13,12 @@ import { pushJobId } from '../job-ids';
 import { backfillPriority, interleave, nextProbeDelay } from '../policies';
 import { PushStepService, type PushStepResult, type PushTraceStep } from './push-step.service';
 import { TargetContexts } from './target-context.service';
-import { TargetGate, type BackfillState } from './target-gate.service';
+import { TargetGate } from './target-gate.service';
 
 export interface PushNowResult {
   readonly result: PushStepResult['kind'];
   readonly steps: readonly PushTraceStep[];
 }
-
-/**
- * Backfill jobs a target has queued at most (ADR 0603): two catch-up ticks' worth of its rate
- * limit (a push is at least one request), between 200 and 10,000.
- */
-export function backfillDepth(rateLimit: number): number {
-  return Math.max(200, Math.min(10_000, Math.ceil((2 * rateLimit * PUSH_TICK_MS) / 1000)));
-}
-
-/** The catch-up's interval the backfill is paced for (the worker's scheduler; ADR 0601). */
-const PUSH_TICK_MS = 3_000;
 
 /** Links levelled at once from which the planner statistics of `target_links` are refreshed. */
 export const STATISTICS_AFTER_LINKS = 10_000;
@@ -223,12 +212,6 @@ export class PushService implements OnModuleInit {
     }
     const dirtyByTarget: PushWork[][] = [];
     for (const t of await this.targets.listActive()) {
-      // A paced backfill covers the target's dirty links (the scan would queue them all at once).
-      const backfill = await this.gate.backfill(t.id);
-      if (backfill) {
-        enqueued += await this.continueBackfill(t, backfill);
-        continue;
-      }
       const after = this.scanCursor.get(t.id);
       const dirty = await this.links.dirty(t.id, {
         limit: options.batch ?? 2000,
@@ -253,7 +236,6 @@ export class PushService implements OnModuleInit {
    */
   async closeGaps(): Promise<number> {
     const levelled: Array<{ targetId: string; stamp: string }> = [];
-    const backfills: Array<{ targetId: string; state: BackfillState | null }> = [];
     const work: PushWork[][] = [];
     for (const t of await this.targets.listEnabled()) {
       const stamp = String(t.updatedAt.getTime());
@@ -268,55 +250,14 @@ export class PushService implements OnModuleInit {
           // Autovacuum does it later anyway.
           this.logger.warn({ targetId: t.id, err: error.message }, 'link statistics not refreshed'),
         );
-      if (t.state === 'active') {
-        // The first of the backfill now; the rest tick by tick, paced (`continueBackfill`).
-        const depth = backfillDepth(t.rateLimit);
-        const first = ids.sort().slice(0, depth);
-        work.push(first.map((resourceId) => ({ tenantId: t.tenantId, targetId: t.id, resourceId })));
-        backfills.push({
-          targetId: t.id,
-          state: ids.length > depth ? { after: first[first.length - 1]!, queued: first.length } : null,
-        });
-      }
+      if (t.state === 'active')
+        work.push(ids.map((resourceId) => ({ tenantId: t.tenantId, targetId: t.id, resourceId })));
       levelled.push({ targetId: t.id, stamp });
     }
     // Marked once enqueued: a crash in between levels again (idempotent), never skips.
     const enqueued = await this.enqueueFairly(work, { backfill: true });
-    for (const b of backfills) await this.gate.setBackfill(b.targetId, b.state);
     for (const l of levelled) await this.gate.markLevelled(l.targetId, l.stamp);
     return enqueued;
-  }
-
-  /**
-   * The next part of a paced backfill: tops the target's queued backfill jobs (its dirty links up
-   * to the backfill's position) up to `backfillDepth`, in the backfill's priority blocks, and
-   * moves the position on; ends it when the links run out. Queueing a whole population at once
-   * (300,000 jobs for three new targets) held Redis and the worker for half a minute, and the
-   * pushes of every target with them.
-   */
-  private async continueBackfill(
-    t: { tenantId: TenantId; id: string; rateLimit: number },
-    state: BackfillState,
-  ): Promise<number> {
-    const depth = backfillDepth(t.rateLimit);
-    const room = depth - (await this.links.dirtyThrough(t.id, state.after, depth));
-    if (room <= 0) return 0;
-    const next = await this.links.dirty(t.id, { after: state.after, limit: room });
-    await this.enqueueFairly([
-      next.map((d, i) => ({
-        tenantId: t.tenantId,
-        targetId: t.id,
-        resourceId: d.resourceId,
-        priority: backfillPriority(state.queued + i),
-      })),
-    ]);
-    await this.gate.setBackfill(
-      t.id,
-      next.length < room
-        ? null
-        : { after: next[next.length - 1]!.resourceId, queued: state.queued + next.length },
-    );
-    return next.length;
   }
 
   /** One probe of a quarantined target; true when it answered and was resumed. */

@@ -68,11 +68,6 @@ redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4])), 'PX
 return math.floor(wait / 1000)
 `;
 
-export interface BackfillState {
-  readonly after: string;
-  readonly queued: number;
-}
-
 export interface Reservation {
   /** Reserved: wait `waitMs` then send. Not reserved: come back in `waitMs`. */
   readonly reserved: boolean;
@@ -202,21 +197,6 @@ export class TargetGate implements OnApplicationShutdown {
 
   async markLevelled(targetId: string, stamp: string): Promise<void> {
     await this.redis.set(this.key('levelled', targetId), stamp);
-  }
-
-  /**
-   * Where a target's paced backfill stands (ADR 0603): the last resource id queued and how many
-   * were. Null when none runs. In Redis, so whichever replica runs the next catch-up goes on.
-   */
-  async backfill(targetId: string): Promise<BackfillState | null> {
-    const v = await this.redis.hgetall(this.key('backfill', targetId));
-    return v.after ? { after: v.after, queued: Number(v.queued ?? 0) } : null;
-  }
-
-  async setBackfill(targetId: string, state: BackfillState | null): Promise<void> {
-    const key = this.key('backfill', targetId);
-    if (!state) await this.redis.del(key);
-    else await this.redis.hset(key, { after: state.after, queued: String(state.queued) });
   }
 
   async onApplicationShutdown(): Promise<void> {
