@@ -16,6 +16,7 @@ import {
   PushService,
   PushStepService,
   coreCapabilities,
+  identityUsers,
   identityUsersAndGroups,
   pushJobId,
 } from '../../libs/push/src';
@@ -135,14 +136,7 @@ describe('Active Push pipeline', () => {
     worker.get(TargetLinkRepository).get(tenantId, targetId, resourceId);
 
   it('creates after a match lookup, adopts an existing account, and PATCHes only what changed', async () => {
-    const { server, target } = await newTarget('apps-a', {
-      User: {
-        enabled: true,
-        matchAttribute: 'userName',
-        mapping: { mode: 'identity' },
-        deprovision: 'disable',
-      },
-    });
+    const { server, target } = await newTarget('apps-a', identityUsers());
     const seeded = server.seed('User', { schemas: [USER], userName: 'leela', title: 'old' });
 
     const fry = await scim('POST', '/Users', {
@@ -208,18 +202,9 @@ describe('Active Push pipeline', () => {
   });
 
   it('falls back to PUT when the target has no PATCH, and honours Retry-After on 429', async () => {
-    const { server } = await newTarget(
-      'apps-put',
-      {
-        User: {
-          enabled: true,
-          matchAttribute: 'userName',
-          mapping: { mode: 'identity' },
-          deprovision: 'disable',
-        },
-      },
-      { capabilities: { patch: false, filter: true, etag: false, resourceTypes: {}, schemas: [] } },
-    );
+    const { server } = await newTarget('apps-put', identityUsers(), {
+      capabilities: { patch: false, filter: true, etag: false, resourceTypes: {}, schemas: [] },
+    });
     server.failNext({ count: 1, status: 429, retryAfter: '1', match: { method: 'POST', path: /\/Users$/ } });
     const started = Date.now();
     const bender = await scim('POST', '/Users', {
@@ -345,18 +330,7 @@ describe('Active Push pipeline', () => {
     for (const userName of names) await scim('POST', '/Users', { schemas: [USER], userName });
     // A new target with two slots and slow answers: levelling queues every user at once, for
     // two worker replicas (the slots are shared through Redis).
-    const { server } = await newTarget(
-      'apps-narrow',
-      {
-        User: {
-          enabled: true,
-          matchAttribute: 'userName',
-          mapping: { mode: 'identity' },
-          deprovision: 'disable',
-        },
-      },
-      { rateLimit: 1000, concurrency: 2 },
-    );
+    const { server } = await newTarget('apps-narrow', identityUsers(), { rateLimit: 1000, concurrency: 2 });
     server.setLatency(40);
     // A second worker replica: each process' HTTP pool alone would allow two each.
     const replica = await createWorkerApp(env.config, { shutdownHooks: false });
@@ -469,14 +443,7 @@ describe('Active Push pipeline', () => {
   });
 
   it('quarantines a target that answers 401, resumes it after a good probe and catches up', async () => {
-    const { server, target } = await newTarget('apps-auth', {
-      User: {
-        enabled: true,
-        matchAttribute: 'userName',
-        mapping: { mode: 'identity' },
-        deprovision: 'disable',
-      },
-    });
+    const { server, target } = await newTarget('apps-auth', identityUsers());
     server.setOptions({ token: 'rotated' });
     const scruffy = await scim('POST', '/Users', { schemas: [USER], userName: 'scruffy' });
     const quarantined = await eventually(
@@ -501,14 +468,7 @@ describe('Active Push pipeline', () => {
   });
 
   it('parks a link the target rejects, and retry() sends it again', async () => {
-    const { server, target } = await newTarget('apps-park', {
-      User: {
-        enabled: true,
-        matchAttribute: 'userName',
-        mapping: { mode: 'identity' },
-        deprovision: 'disable',
-      },
-    });
+    const { server, target } = await newTarget('apps-park', identityUsers());
     server.failNext({ count: 1, status: 400, match: { method: 'POST' } });
     const calculon = await scim('POST', '/Users', { schemas: [USER], userName: 'calculon' });
     const parked = await eventually(
