@@ -1,5 +1,12 @@
 import { TargetRepository } from '../../libs/persistence/src';
-import { PushService, STATISTICS_AFTER_LINKS, identityUsers } from '../../libs/push/src';
+import {
+  PushService,
+  STATISTICS_AFTER_LINKS,
+  TargetGate,
+  backfillDepth,
+  backfillPriority,
+  identityUsers,
+} from '../../libs/push/src';
 import { JobQueue, QueueName } from '../../libs/queue/src';
 import { loadUsers } from '../harness/bulk-users';
 import { startHub, type RunningHub } from '../harness/hub-fixture';
@@ -36,7 +43,7 @@ describe('Active Push backfill', () => {
     );
   };
 
-  it('takes turns between targets levelled at different times, and lets changes go first', async () => {
+  it('queues a backfill two ticks at a time, takes turns between targets levelled at different times, and lets changes go first', async () => {
     const { api, worker, tenantId } = hub;
     const { sourceId } = await inboundScimSource(api, tenantId);
     // 250 users exist before any target does.
@@ -44,6 +51,8 @@ describe('Active Push backfill', () => {
     await fannedOut(); // their changes found no target
     const targets = worker.get(TargetRepository);
     const push = worker.get(PushService);
+    // At 20 requests/s two catch-up ticks are 120 jobs: 200 queued at most, not all 250.
+    expect(backfillDepth(20)).toBe(200);
     const addTarget = async (name: string) =>
       (
         await targets.create(tenantId, {
@@ -51,7 +60,7 @@ describe('Active Push backfill', () => {
           baseUrl: 'http://127.0.0.1:9/scim/v2', // never called: nothing consumes the push queue here
           auth: { kind: 'none' },
           resourceTypes: identityUsers(),
-          rateLimit: 100,
+          rateLimit: 20,
           concurrency: 2,
         })
       ).id;
@@ -66,36 +75,96 @@ describe('Active Push backfill', () => {
       )[0]!.at;
     expect(await analysed()).toBeNull();
     push.statisticsAfterLinks = 250;
-    expect(await push.closeGaps()).toBe(250);
+    expect(await push.closeGaps()).toBe(200);
     expect(await analysed()).toBeInstanceOf(Date);
     push.statisticsAfterLinks = STATISTICS_AFTER_LINKS;
-    const second = await addTarget('second');
-    expect(await push.closeGaps()).toBe(250); // the first is levelled already
+    const second = await addTarget('second'); // levelled later, while the first's jobs wait
+    expect(await push.closeGaps()).toBe(200); // the first is levelled already
 
     const queue = worker.get(JobQueue).queue(QueueName.Push);
-    const order = (await queue.getJobs(['prioritized'], 0, -1, true)).map((j) =>
-      j.data.targetId === first ? 'first' : 'second',
-    );
-    expect(order).toHaveLength(500);
-    // Blocks of 100 in turn, not 250 of the first before any of the second.
-    const runs: Array<[string, number]> = [];
-    for (const t of order)
-      if (runs.length && runs[runs.length - 1]![0] === t) runs[runs.length - 1]![1]++;
-      else runs.push([t, 1]);
-    expect(runs).toEqual([
-      ['first', 100],
-      ['second', 100],
-      ['first', 100],
-      ['second', 100],
-      ['first', 50],
-      ['second', 50],
-    ]);
+    const jobs = await queue.getJobs(['prioritized'], 0, -1, true);
+    const order = jobs.map((j) => (j.data.targetId === first ? 'first' : 'second'));
+    expect(order).toHaveLength(400);
+    // The second joined at the queue's head: at the same rate the two take turns job by job, not
+    // 200 of the first before any of the second.
+    expect(order).toEqual(Array.from({ length: 200 }, () => ['first', 'second']).flat());
 
     // A change to a record is queued without a priority: it is taken before every backfill.
     await loadUsers(api.app, tenantId, sourceId, 250, 251, () => ({ userName: 'amy' }));
     const changed = await eventuallyWaiting(queue);
     expect(changed.map((j) => j.data.targetId).sort()).toEqual([first, second].sort());
-    expect(await queue.getPrioritizedCount()).toBe(500);
+    expect(await queue.getPrioritizedCount()).toBe(400);
+  });
+
+  it("queues a slow target's backfill a little at a time, as its pushes are done", async () => {
+    const { worker, tenantId, env } = hub;
+    const push = worker.get(PushService);
+    const gate = worker.get(TargetGate);
+    const queue = worker.get(JobQueue).queue(QueueName.Push);
+    // 251 users exist; a target at 20 requests/s keeps at most backfillDepth(20) = 200 queued.
+    const slow = (
+      await worker.get(TargetRepository).create(tenantId, {
+        name: 'slow',
+        baseUrl: 'http://127.0.0.1:9/scim/v2',
+        auth: { kind: 'none' },
+        resourceTypes: identityUsers(),
+        rateLimit: 20,
+        concurrency: 2,
+      })
+    ).id;
+    const queuedFor = async () =>
+      (await queue.getJobs(['prioritized'], 0, -1, true)).filter((j) => j.data.targetId === slow);
+    expect(await push.closeGaps()).toBe(200);
+    const first = await queuedFor();
+    expect(first).toHaveLength(200);
+    const state = await gate.backfill(slow);
+    // It joined at the queue's head: the level the other targets' first jobs wait at.
+    const head = (await queue.getJobs(['prioritized'], 0, 0, true))[0]!.opts.priority;
+    expect(state).toEqual({
+      after: [...first.map((j) => j.data.resourceId)].sort()[199],
+      queued: 200,
+      base: head,
+    });
+    expect(Math.min(...first.map((j) => j.opts.priority!))).toBe(head);
+
+    // Nothing pushed yet: the next catch-up adds nothing.
+    await push.catchUp();
+    expect(await queuedFor()).toHaveLength(200);
+    expect(await gate.backfill(slow)).toEqual(state);
+
+    // 100 of them pushed (their links clean): room for 100, and 51 remain — the backfill ends.
+    const done = first.slice(0, 100).map((j) => j.data.resourceId);
+    await env.prisma.rawQuery(
+      `UPDATE target_links SET pushed_version = desired_version WHERE target_id = $1::uuid AND resource_id = ANY($2::uuid[])`,
+      [slow, done],
+    );
+    for (const j of first.slice(0, 100)) await j.remove();
+    await push.catchUp();
+    const after = await queuedFor();
+    expect(after).toHaveLength(151);
+    // The rest at the levels after everything queued so far.
+    const later = after.filter((j) => j.data.resourceId > state!.after);
+    expect(later).toHaveLength(51);
+    // They continue the backfill's places (positions 200 on), after every job queued before.
+    const lastLevel = Math.max(...first.map((j) => j.opts.priority!));
+    const laterLevels = later.map((j) => j.opts.priority!);
+    expect(Math.min(...laterLevels)).toBeGreaterThan(lastLevel);
+    expect(Math.min(...laterLevels)).toBe(backfillPriority(state!.base, 200, 20));
+    expect(await gate.backfill(slow)).toBeNull();
+  });
+});
+
+describe('Active Push catch-up', () => {
+  let hub: RunningHub;
+  beforeAll(async () => (hub = await startHub('events')));
+  afterAll(() => hub?.close());
+
+  it('runs one catch-up at a time: a run that outlasts its tick does not overlap the next', async () => {
+    const push = hub.worker.get(PushService);
+    const runs = await Promise.all([push.catchUp(), push.catchUp(), push.catchUp()]);
+    expect(runs.map((r) => r.ran).sort()).toEqual([false, false, true]);
+    // Released at the end: the next tick runs.
+    expect((await push.catchUp()).ran).toBe(true);
   });
 });
 

@@ -320,9 +320,14 @@ describe('effectiveRate (GCRA spacing under a target limit)', () => {
 });
 
 describe('backfillPriority', () => {
-  it('puts records in blocks of 100 at priorities 1, 2, 3 …, never beyond the lowest BullMQ takes', () => {
-    expect([0, 99, 100, 199, 200, 12_345].map(backfillPriority)).toEqual([1, 1, 2, 2, 3, 124]);
-    expect(backfillPriority(10_000_000_000)).toBe(2_097_152);
+  it('places each job at its time at the rate, in fiftieths of a second from the base, never beyond the lowest BullMQ takes', () => {
+    // 300 requests/s: 6 jobs per level; 20/s: one job every 2.5 levels.
+    expect([0, 5, 6, 11, 12].map((p) => backfillPriority(7, p, 300))).toEqual([7, 7, 8, 8, 9]);
+    expect([0, 1, 2].map((p) => backfillPriority(1, p, 20))).toEqual([1, 3, 6]);
+    // A slow and a fast target reach the same level after the same second of their rates.
+    expect(backfillPriority(1, 20, 20)).toBe(backfillPriority(1, 300, 300));
+    expect(backfillPriority(0, 0, 0)).toBe(1);
+    expect(backfillPriority(2_097_000, 10_000, 10)).toBe(2_097_152);
   });
 });
 

@@ -62,26 +62,33 @@ export function retryDelay(
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
+/** BullMQ's lowest priority. */
+const LOWEST_PRIORITY = 2_097_152;
+
+/** Priority levels a backfill moves through per second of its target's rate (ADR 0603). */
+export const BACKFILL_LEVELS_PER_SECOND = 50;
+
+/**
+ * The queue priority of a backfill's `position`-th job (ADR 0603): the job's place in time at
+ * the target's rate, in fiftieths of a second, from the level `base` its backfill started at (the level the queue's
+ * head was at then). BullMQ takes lower numbers first, FIFO within one, and jobs without a
+ * priority (changes) before all of them. So every backfill moves through the levels at the pace
+ * of its own rate, and backfills of different targets take turns a few jobs at a time: one
+ * target's run of jobs never fills the workers while the others wait (a run of 900 jobs of one
+ * rate-limited target held all 48 worker slots for six seconds), and a backfill that starts later
+ * joins at the head instead of going ahead of, or behind, everything queued. Never beyond the
+ * lowest priority BullMQ takes.
+ */
+export function backfillPriority(base: number, position: number, rateLimit: number): number {
+  const level = Math.floor((position * BACKFILL_LEVELS_PER_SECOND) / Math.max(0.01, rateLimit));
+  return Math.min(LOWEST_PRIORITY, Math.max(1, base + level));
+}
+
 /**
  * Bulk work for several targets, interleaved one from each in turn: the push queue is one FIFO,
  * so a target levelled with 100,000 records must not queue ahead of every other target's work
  * (the others would idle while its concurrency slots are full and their jobs wait behind it).
  */
-/** Records per priority block of a backfill (see `backfillPriority`). */
-export const BACKFILL_BLOCK = 100;
-/** BullMQ's lowest priority. */
-const LOWEST_PRIORITY = 2_097_152;
-
-/**
- * The queue priority of a backfill's `index`-th record: blocks of BACKFILL_BLOCK records at
- * priorities 1, 2, 3 … (BullMQ takes lower numbers first, FIFO within one, and jobs without a
- * priority before all of them). Two targets levelled a minute apart then take turns by blocks
- * instead of the later one waiting for the earlier one's whole population.
- */
-export function backfillPriority(index: number): number {
-  return Math.min(LOWEST_PRIORITY, 1 + Math.floor(index / BACKFILL_BLOCK));
-}
-
 export function interleave<T>(lists: readonly (readonly T[])[]): T[] {
   const out: T[] = [];
   const longest = Math.max(0, ...lists.map((l) => l.length));

@@ -292,6 +292,20 @@ export class TargetLinkRepository {
     ).map((r) => ({ resourceId: r.resource_id, resourceType: r.resource_type }));
   }
 
+  /**
+   * How many of the target's links up to `through` (resource id order) still want a push, counted
+   * up to `cap` (a paced backfill's jobs still queued: the partial index `target_links_dirty`).
+   */
+  async dirtyThrough(targetId: string, through: string, cap: number): Promise<number> {
+    const rows = await this.prisma.rawQuery<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM target_links
+         WHERE target_id = $1::uuid AND pushed_version IS DISTINCT FROM desired_version
+           AND status NOT IN ('failed', 'held') AND resource_id <= $2::uuid LIMIT $3) d`,
+      [targetId, through, cap],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Links in `status` (failed: parked; held: waiting for the deletion-threshold confirmation). */
   async withStatus(
     tenantId: TenantId,

@@ -223,12 +223,12 @@ export class TargetRepository {
   }
 
   /** Active, enabled targets of every tenant (the catch-up scan of dirty links). */
-  async listActive(): Promise<Array<{ tenantId: TenantId; id: string }>> {
+  async listActive(): Promise<Array<{ tenantId: TenantId; id: string; rateLimit: number }>> {
     const rows = await this.prisma.target.findMany({
       where: { state: 'active', enabled: true },
-      select: { id: true, tenantId: true },
+      select: { id: true, tenantId: true, rateLimit: true },
     });
-    return rows.map((r) => ({ id: r.id, tenantId: asTenantId(r.tenantId) }));
+    return rows.map((r) => ({ id: r.id, tenantId: asTenantId(r.tenantId), rateLimit: r.rateLimit }));
   }
 
   /** Link counts per target of the tenant (one target when `targetId` is given). */

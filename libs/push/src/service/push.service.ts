@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import {
   Coalescer,
   PushGoldenRepository,
@@ -7,18 +8,32 @@ import {
   type TargetRecord,
   type TenantId,
 } from '@hub/persistence';
-import { JobName, JobQueue } from '@hub/queue';
+import { JobName, JobQueue, QueueName } from '@hub/queue';
 import { HttpRequestError } from '@hub/scim-client';
 import { pushJobId } from '../job-ids';
 import { backfillPriority, interleave, nextProbeDelay } from '../policies';
 import { PushStepService, type PushStepResult, type PushTraceStep } from './push-step.service';
 import { TargetContexts } from './target-context.service';
-import { TargetGate } from './target-gate.service';
+import { TargetGate, type BackfillState } from './target-gate.service';
 
 export interface PushNowResult {
   readonly result: PushStepResult['kind'];
   readonly steps: readonly PushTraceStep[];
 }
+
+/**
+ * Backfill jobs a target has queued at most (ADR 0603): two catch-up ticks' worth of its rate
+ * limit (a push is at least one request), between 200 and 10,000.
+ */
+export function backfillDepth(rateLimit: number): number {
+  return Math.max(200, Math.min(10_000, Math.ceil((2 * rateLimit * PUSH_TICK_MS) / 1000)));
+}
+
+/** The catch-up's interval the backfill is paced for (the worker's scheduler; ADR 0601). */
+const PUSH_TICK_MS = 3_000;
+
+/** How long a catch-up run's lease lasts unrenewed: a killed worker's run blocks the next for at most this. */
+const CATCH_UP_LEASE_MS = 15_000;
 
 /** Links levelled at once from which the planner statistics of `target_links` are refreshed. */
 export const STATISTICS_AFTER_LINKS = 10_000;
@@ -28,7 +43,7 @@ interface PushWork {
   tenantId: TenantId;
   targetId: string;
   resourceId: string;
-  /** Backfill only (`backfillPriority`); changes carry none and go first. */
+  /** Backfill only (`backfillPriority`): changes carry none and go first. */
   priority?: number;
 }
 
@@ -201,7 +216,25 @@ export class PushService implements OnModuleInit {
    */
   async catchUp(
     options: { batch?: number; quietMs?: number } = {},
-  ): Promise<{ probed: number; resumed: number; enqueued: number }> {
+  ): Promise<{ ran: boolean; probed: number; resumed: number; enqueued: number }> {
+    const holder = randomUUID();
+    if (!(await this.gate.claimCatchUp(holder, CATCH_UP_LEASE_MS)))
+      return { ran: false, probed: 0, resumed: 0, enqueued: 0 }; // the previous run goes on
+    const renew = setInterval(() => {
+      this.gate.renewCatchUp(holder, CATCH_UP_LEASE_MS).catch(() => undefined);
+    }, CATCH_UP_LEASE_MS / 3);
+    try {
+      return { ran: true, ...(await this.catchUpOnce(options)) };
+    } finally {
+      clearInterval(renew);
+      await this.gate.endCatchUp(holder).catch(() => undefined); // lapses by itself otherwise
+    }
+  }
+
+  private async catchUpOnce(options: {
+    batch?: number;
+    quietMs?: number;
+  }): Promise<{ probed: number; resumed: number; enqueued: number }> {
     let probed = 0;
     let resumed = 0;
     let enqueued = 0;
@@ -211,7 +244,19 @@ export class PushService implements OnModuleInit {
       if (await this.probe(due.tenantId, due.id)) resumed += 1;
     }
     const dirtyByTarget: PushWork[][] = [];
+    const backfilled: PushWork[][] = [];
+    const backfillStates: Array<{ targetId: string; state: BackfillState | null }> = [];
     for (const t of await this.targets.listActive()) {
+      // A paced backfill covers the target's dirty links (the scan would queue them all at once).
+      const backfill = await this.gate.backfill(t.id);
+      if (backfill) {
+        const next = await this.continueBackfill(t, backfill);
+        if (next) {
+          backfilled.push(next.work);
+          backfillStates.push({ targetId: t.id, state: next.state });
+        }
+        continue;
+      }
       const after = this.scanCursor.get(t.id);
       const dirty = await this.links.dirty(t.id, {
         limit: options.batch ?? 2000,
@@ -224,6 +269,9 @@ export class PushService implements OnModuleInit {
       );
     }
     enqueued += await this.enqueueFairly(dirtyByTarget);
+    // Backfills in turns too: one target's whole top-up ahead of the next idled the others.
+    enqueued += await this.enqueueFairly(backfilled);
+    for (const b of backfillStates) await this.gate.setBackfill(b.targetId, b.state);
     return { probed, resumed, enqueued };
   }
 
@@ -236,6 +284,8 @@ export class PushService implements OnModuleInit {
    */
   async closeGaps(): Promise<number> {
     const levelled: Array<{ targetId: string; stamp: string }> = [];
+    const head = once(() => this.headPriority());
+    const backfills: Array<{ targetId: string; state: BackfillState | null }> = [];
     const work: PushWork[][] = [];
     for (const t of await this.targets.listEnabled()) {
       const stamp = String(t.updatedAt.getTime());
@@ -250,14 +300,71 @@ export class PushService implements OnModuleInit {
           // Autovacuum does it later anyway.
           this.logger.warn({ targetId: t.id, err: error.message }, 'link statistics not refreshed'),
         );
-      if (t.state === 'active')
-        work.push(ids.map((resourceId) => ({ tenantId: t.tenantId, targetId: t.id, resourceId })));
+      if (t.state === 'active') {
+        // The first of the backfill now; the rest tick by tick, paced (`continueBackfill`).
+        const depth = backfillDepth(t.rateLimit);
+        const first = ids.sort().slice(0, depth);
+        // Joins the queue's head: neither ahead of nor behind the backfills already queued.
+        const base = first.length ? await head() : 1;
+        work.push(
+          first.map((resourceId, i) => ({
+            tenantId: t.tenantId,
+            targetId: t.id,
+            resourceId,
+            priority: backfillPriority(base, i, t.rateLimit),
+          })),
+        );
+        backfills.push({
+          targetId: t.id,
+          state: ids.length > depth ? { after: first[first.length - 1]!, queued: first.length, base } : null,
+        });
+      }
       levelled.push({ targetId: t.id, stamp });
     }
     // Marked once enqueued: a crash in between levels again (idempotent), never skips.
-    const enqueued = await this.enqueueFairly(work, { backfill: true });
+    const enqueued = await this.enqueueFairly(work);
+    for (const b of backfills) await this.gate.setBackfill(b.targetId, b.state);
     for (const l of levelled) await this.gate.markLevelled(l.targetId, l.stamp);
     return enqueued;
+  }
+
+  /**
+   * The next part of a paced backfill: the work that tops the target's queued backfill jobs (its
+   * dirty links up to the backfill's position) up to `backfillDepth`, in the backfill's priority
+   * blocks, and the position after it (null: the links ran out, the backfill ends). Queueing a whole population at once
+   * (300,000 jobs for three new targets) held Redis and the worker for half a minute, and the
+   * pushes of every target with them.
+   */
+  private async continueBackfill(
+    t: { tenantId: TenantId; id: string; rateLimit: number },
+    state: BackfillState,
+  ): Promise<{ work: PushWork[]; state: BackfillState | null } | null> {
+    const depth = backfillDepth(t.rateLimit);
+    const room = depth - (await this.links.dirtyThrough(t.id, state.after, depth));
+    if (room <= 0) return null;
+    const next = await this.links.dirty(t.id, { after: state.after, limit: room });
+    return {
+      work: next.map((d, i) => ({
+        tenantId: t.tenantId,
+        targetId: t.id,
+        resourceId: d.resourceId,
+        priority: backfillPriority(state.base, state.queued + i, t.rateLimit),
+      })),
+      state:
+        next.length < room
+          ? null
+          : {
+              after: next[next.length - 1]!.resourceId,
+              queued: state.queued + next.length,
+              base: state.base,
+            },
+    };
+  }
+
+  /** The priority of the backfill job at the push queue's head (1 when none is queued). */
+  private async headPriority(): Promise<number> {
+    const [job] = await this.jobs.queue(QueueName.Push).getJobs(['prioritized'], 0, 0, true);
+    return job?.opts.priority ?? 1;
   }
 
   /** One probe of a quarantined target; true when it answered and was resumed. */
@@ -333,19 +440,12 @@ export class PushService implements OnModuleInit {
   }
 
   /**
-   * Work for several targets, one from each in turn (`interleave`), 500 jobs a round trip. A
-   * backfill (a target levelled with every record) is queued in priority blocks
-   * (`backfillPriority`): a target levelled a tick later is not queued behind all of an earlier
-   * one's records, and changes to records (no priority) go before every backfill.
+   * Work for several targets, one from each in turn (`interleave`), 500 jobs a round trip, each
+   * at its own priority: a backfill's by level (`backfillPriority`), changes to records none, so
+   * they go before every backfill.
    */
-  private async enqueueFairly(
-    byTarget: readonly (readonly PushWork[])[],
-    options: { backfill?: boolean } = {},
-  ): Promise<number> {
-    const lists = options.backfill
-      ? byTarget.map((list) => list.map((w, i) => ({ ...w, priority: backfillPriority(i) })))
-      : byTarget;
-    const all = interleave(lists);
+  private async enqueueFairly(byTarget: readonly (readonly PushWork[])[]): Promise<number> {
+    const all = interleave(byTarget);
     for (let i = 0; i < all.length; i += 500)
       await this.jobs.enqueueMany(
         JobName.PushResource,
@@ -368,4 +468,10 @@ export class PushService implements OnModuleInit {
   private targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
     return this.enabledTargets.run(tenantId);
   }
+}
+
+/** `fn` called at most once, when first needed; later calls share its promise. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= fn());
 }

@@ -68,6 +68,25 @@ redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4])), 'PX
 return math.floor(wait / 1000)
 `;
 
+// A lease kept only by its holder: renewed (PEXPIRE) or released (DEL) when the value is still theirs.
+const RENEW_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+const END_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export interface BackfillState {
+  /** The last resource id queued (links in resource id order). */
+  readonly after: string;
+  /** How many were queued: the next job's position. */
+  readonly queued: number;
+  /** The priority level the backfill started at (`backfillPriority`). */
+  readonly base: number;
+}
+
 export interface Reservation {
   /** Reserved: wait `waitMs` then send. Not reserved: come back in `waitMs`. */
   readonly reserved: boolean;
@@ -95,6 +114,8 @@ export class TargetGate implements OnApplicationShutdown {
     // A deprovisioning claim is a lease like a slot: the same script on its own key.
     this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: ACQUIRE });
     this.redis.defineCommand('gateAcquireWithToken', { numberOfKeys: 2, lua: ACQUIRE_WITH_TOKEN });
+    this.redis.defineCommand('gateRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE });
+    this.redis.defineCommand('gateEndLease', { numberOfKeys: 1, lua: END_LEASE });
   }
 
   /** One request's token at `ratePerSecond`, if the wait is at most `maxWaitMs`. */
@@ -199,6 +220,46 @@ export class TargetGate implements OnApplicationShutdown {
     await this.redis.set(this.key('levelled', targetId), stamp);
   }
 
+  /**
+   * Where a target's paced backfill stands (ADR 0603): the last resource id queued and how many
+   * were. Null when none runs. In Redis, so whichever replica runs the next catch-up goes on.
+   */
+  async backfill(targetId: string): Promise<BackfillState | null> {
+    const v = await this.redis.hgetall(this.key('backfill', targetId));
+    return v.after ? { after: v.after, queued: Number(v.queued ?? 0), base: Number(v.base ?? 1) } : null;
+  }
+
+  async setBackfill(targetId: string, state: BackfillState | null): Promise<void> {
+    const key = this.key('backfill', targetId);
+    if (!state) await this.redis.del(key);
+    else
+      await this.redis.hset(key, {
+        after: state.after,
+        queued: String(state.queued),
+        base: String(state.base),
+      });
+  }
+
+  /**
+   * The catch-up's lease: one run at a time across every replica. The job scheduler queues the
+   * next run when one starts, so a run that outlasts its tick (levelling 100,000 records takes
+   * seconds) would overlap the next one: both level the same new target, queue its backfill
+   * twice and reset its position. The holder renews the lease while it runs; a killed worker's
+   * lease lapses after `leaseMs`.
+   */
+  async claimCatchUp(holder: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key('catch-up', 'all'), holder, 'PX', leaseMs, 'NX')) === 'OK';
+  }
+
+  /** False when the lease lapsed and may be someone else's now. */
+  async renewCatchUp(holder: string, leaseMs: number): Promise<boolean> {
+    return Number(await this.cmd().gateRenewLease(this.key('catch-up', 'all'), holder, leaseMs)) === 1;
+  }
+
+  async endCatchUp(holder: string): Promise<void> {
+    await this.cmd().gateEndLease(this.key('catch-up', 'all'), holder);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.redis.disconnect();
   }
@@ -222,6 +283,8 @@ export class TargetGate implements OnApplicationShutdown {
         intervalUs: number,
         maxWaitMs: number,
       ): Promise<number>;
+      gateRenewLease(key: string, holder: string, leaseMs: number): Promise<number>;
+      gateEndLease(key: string, holder: string): Promise<number>;
     };
   }
 }
