@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PushLockRepository } from '../../libs/persistence/src';
 import { createTestEnv, type TestEnv } from '../harness/hub-fixture';
+import { eventually } from '../harness/processes';
 
 /**
  * The per-object push lock (ADR 0601, 0603) on real Postgres: two repositories stand for two
@@ -93,6 +94,18 @@ describe('push lock', () => {
       `SELECT pg_terminate_backend(pid) FROM pg_locks
        WHERE locktype = 'advisory' AND objid = hashtext($1)::oid AND pid <> pg_backend_pid()`,
       [resource],
+    );
+    // pg_terminate_backend only signals the backend: its locks go when it has exited.
+    await eventually(
+      async () => {
+        const [row] = await env.prisma.rawQuery<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = hashtext($1)::oid`,
+          [resource],
+        );
+        return row?.n === 0 ? true : undefined;
+      },
+      10_000,
+      'the terminated session to release its lock',
     );
     // Released by Postgres: the other replica may take it (what a crash would allow too).
     await expect(b.withLock(target, resource, async () => 'b')).resolves.toEqual({
