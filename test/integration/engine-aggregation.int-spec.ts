@@ -438,5 +438,53 @@ describe('aggregation engine on Postgres', () => {
       expect(r.attributes.nickName).toMatch(/^nick/);
       expect(await outboxVersions(r.id)).toEqual([1, 2]);
     }
+    const ids = rows.map((r) => r.id);
+    // Every contribution names its record; each record is found by its one employeeNumber.
+    const linked = await env.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM contributions WHERE source_key LIKE 'k-%' AND resource_id = ANY($1::uuid[])`,
+      ids,
+    );
+    expect(linked[0]!.n).toBe(2 * n);
+    const keysOf = async () =>
+      (
+        await env.prisma.$queryRawUnsafe<Array<{ value: string }>>(
+          `SELECT value FROM engine_match_keys WHERE resource_id = ANY($1::uuid[]) ORDER BY value`,
+          ids,
+        )
+      ).map((k) => k.value);
+    expect(await keysOf()).toEqual(Array.from({ length: n }, (_, i) => `b-${i}`).sort());
+
+    // A new employeeNumber replaces the record's key; LDAP (may not create) with a number no record
+    // has is parked, unlinked.
+    const moved = await run(src.hr, (i) => ({
+      userName: `batch${i}`,
+      title: `HR ${i}`,
+      ...emp(i === 0 ? 9999 : i),
+    }));
+    expect(moved).toMatchObject({ updated: 1, unchanged: n - 1, versions: 1 });
+    expect(await keysOf()).toEqual(
+      [...Array.from({ length: n - 1 }, (_, i) => `b-${i + 1}`), 'b-9999'].sort(),
+    );
+    const stray = await store.transaction(async (tx) =>
+      batches.assertBatch(
+        tx,
+        { tenantId, sourceId: src.ldap, actor: { type: 'source', id: src.ldap }, channel: 'test:batch' },
+        await app.get(EngineConfigService).get(tenantId, 'User', tx),
+        [
+          {
+            resourceType: 'User',
+            sourceKey: 'stray',
+            externalId: null,
+            attributes: { schemas: [CORE], title: 'nobody', ...emp(123456) },
+          },
+        ],
+      ),
+    );
+    expect(stray).toMatchObject({ parked: 1, created: 0, versions: 0 });
+    const parked = await env.prisma.$queryRawUnsafe<Array<{ resource_id: string | null }>>(
+      `SELECT resource_id FROM contributions WHERE source_id = $1::uuid AND source_key = 'stray'`,
+      src.ldap,
+    );
+    expect(parked).toEqual([{ resource_id: null }]);
   });
 });

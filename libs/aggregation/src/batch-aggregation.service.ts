@@ -51,8 +51,20 @@ interface Pending {
   id: string;
   current: LockedGolden | null;
   contributions: StoredContribution[];
-  /** New record: contributions to link to it once it exists. */
-  founding: string[];
+  /** New record: how many of the batch's contributions found it. */
+  founding: number;
+}
+
+/** The statements a batch's resolution writes. */
+interface GoldenWrites {
+  inserts: (GoldenWrite & { id: string; provenance: StoredProvenance })[];
+  updates: (GoldenWrite & { id: string; provenance: StoredProvenance })[];
+  provenanceOnly: { id: string; provenance: StoredProvenance }[];
+  /** Records whose match keys are replaced by `keys`. */
+  keyed: string[];
+  keys: { resourceId: string; matcher: string; value: string }[];
+  /** Records the resolution deleted (written at once: the per-record path). */
+  deleted: Set<string>;
 }
 
 /**
@@ -171,73 +183,79 @@ export class BatchAggregationService {
       ...new Set([...target.values()].filter((id): id is string => id !== null && !newIds.has(id))),
     ];
     const locked = await this.batch.lockMany(tx, tenantId, type, existingIds);
-    const saved = await this.batch.saveContributions(
-      tx,
-      tenantId,
-      ctx.sourceId,
-      type,
-      work.map((w) => {
-        const id = target.get(w.draft.sourceKey) ?? null;
-        return {
-          sourceKey: w.draft.sourceKey,
-          externalId: w.draft.externalId,
-          // A new record's contributions are linked once it exists (foreign key).
-          resourceId: id && !newIds.has(id) && locked.has(id) ? id : null,
-          attributes: w.draft.attributes,
-          hash: w.hash,
-          assertedAt: now,
-        };
-      }),
-    );
+    // Where each contribution goes: its golden record, or parked (null). Ids are known before
+    // the write (a stored contribution keeps its id), so new golden records are written first and
+    // their contributions name them at once (no second pass to link them).
+    const goesTo = new Map<string, string | null>();
     const pending = new Map<string, Pending>();
     for (const w of work) {
       const id = target.get(w.draft.sourceKey) ?? null;
-      const contributionId = saved.get(w.draft.sourceKey)!;
-      if (id === null) {
+      const current = id ? (locked.get(id) ?? null) : null;
+      if (id === null || (!newIds.has(id) && !current)) {
+        // Parked; or the record went away meanwhile: kept, rejoins on the next sweep.
+        goesTo.set(w.draft.sourceKey, null);
         outcome.parked++;
-        const c = caseFor.get(w.draft.sourceKey);
-        if (c && !(await this.cases.ignored(tx, tenantId, contributionId, c.candidates))) {
-          await this.cases.open(tx, tenantId, {
-            resourceType: type,
-            contributionId,
-            candidates: c.candidates,
-            rule: c.rule,
-          });
-          outcome.cases++;
-        }
         continue;
       }
-      const current = locked.get(id) ?? null;
-      if (!newIds.has(id) && !current) {
-        outcome.parked++; // the record went away meanwhile: kept, rejoins on the next sweep
-        continue;
-      }
+      goesTo.set(w.draft.sourceKey, id);
       let p = pending.get(id);
       if (!p)
-        pending.set(id, (p = { id, current, contributions: current?.contributions ?? [], founding: [] }));
+        pending.set(id, (p = { id, current, contributions: current?.contributions ?? [], founding: 0 }));
       const c: StoredContribution = {
-        id: contributionId,
+        id: w.previous?.id ?? randomUUID(),
         sourceId: ctx.sourceId,
         sourceKey: w.draft.sourceKey,
         resourceType: type,
         externalId: w.draft.externalId,
-        resourceId: current ? id : null,
+        resourceId: id,
         attributes: w.draft.attributes,
         hash: w.hash,
         assertedAt: now,
         deletedAt: null,
       };
       p.contributions = withContribution(p.contributions, c);
-      if (!current) p.founding.push(contributionId);
       if (newIds.has(id)) {
-        if (p.founding.length === 1) outcome.created++;
+        if (++p.founding === 1) outcome.created++;
         else outcome.joined++;
       } else if (w.previous?.resourceId) outcome.updated++;
       else outcome.joined++;
     }
-    outcome.versions = await this.resolveMany(tx, ctx, config, [...pending.values()], {
+    const writes = await this.resolveMany(tx, ctx, config, [...pending.values()], {
       assertedBy: ctx.sourceId,
     });
+    await this.batch.insertMany(tx, tenantId, type, writes.inserts);
+    const saved = await this.batch.saveContributions(
+      tx,
+      tenantId,
+      ctx.sourceId,
+      type,
+      work.map((w) => {
+        const id = goesTo.get(w.draft.sourceKey) ?? null;
+        return {
+          sourceKey: w.draft.sourceKey,
+          externalId: w.draft.externalId,
+          // A record the resolution deleted keeps its contributions unlinked (as its deletion leaves them).
+          resourceId: id && !writes.deleted.has(id) ? id : null,
+          attributes: w.draft.attributes,
+          hash: w.hash,
+          assertedAt: now,
+        };
+      }),
+    );
+    outcome.versions = await this.writeGolden(tx, ctx, config, writes, { insertsDone: true });
+    for (const w of work) {
+      const c = caseFor.get(w.draft.sourceKey);
+      if (!c || goesTo.get(w.draft.sourceKey) !== null) continue;
+      const contributionId = saved.get(w.draft.sourceKey)!;
+      if (await this.cases.ignored(tx, tenantId, contributionId, c.candidates)) continue;
+      await this.cases.open(tx, tenantId, {
+        resourceType: type,
+        contributionId,
+        candidates: c.candidates,
+        rule: c.rule,
+      });
+      outcome.cases++;
+    }
     await this.audit.append(
       tenantId,
       {
@@ -262,7 +280,7 @@ export class BatchAggregationService {
     ids: readonly string[],
   ): Promise<number> {
     const locked = await this.batch.lockMany(tx, ctx.tenantId, config.resourceType, ids);
-    return this.resolveMany(
+    const writes = await this.resolveMany(
       tx,
       ctx,
       config,
@@ -270,10 +288,28 @@ export class BatchAggregationService {
         id: g.id,
         current: g,
         contributions: g.contributions,
-        founding: [],
+        founding: 0,
       })),
       { reindex: true },
     );
+    return this.writeGolden(tx, ctx, config, writes, { reindex: true });
+  }
+
+  /** Writes what `resolveMany` decided; returns how many records got a new version. */
+  private async writeGolden(
+    tx: Db,
+    ctx: AssertionContext,
+    config: EngineConfig,
+    writes: GoldenWrites,
+    options: { reindex?: boolean; insertsDone?: boolean },
+  ): Promise<number> {
+    const { tenantId } = ctx;
+    if (!options.insertsDone) await this.batch.insertMany(tx, tenantId, config.resourceType, writes.inserts);
+    await this.batch.updateMany(tx, tenantId, writes.updates);
+    await this.batch.saveProvenanceMany(tx, tenantId, writes.provenanceOnly);
+    if (config.indexesKeys || options.reindex)
+      await this.batch.replaceMatchKeysMany(tx, tenantId, config.resourceType, writes.keyed, writes.keys);
+    return writes.inserts.length + writes.updates.length;
   }
 
   private async resolveMany(
@@ -282,15 +318,17 @@ export class BatchAggregationService {
     config: EngineConfig,
     records: readonly Pending[],
     options: { reindex?: boolean; assertedBy?: string },
-  ): Promise<number> {
-    const { tenantId } = ctx;
+  ): Promise<GoldenWrites> {
     const now = new Date();
-    const inserts: (GoldenWrite & { id: string; provenance: StoredProvenance })[] = [];
-    const updates: (GoldenWrite & { id: string; provenance: StoredProvenance })[] = [];
-    const provenanceOnly: { id: string; provenance: StoredProvenance }[] = [];
-    const links: { contributionId: string; resourceId: string }[] = [];
-    const keyed: string[] = [];
-    const keys: { resourceId: string; matcher: string; value: string }[] = [];
+    const writes: GoldenWrites = {
+      inserts: [],
+      updates: [],
+      provenanceOnly: [],
+      keyed: [],
+      keys: [],
+      deleted: new Set(),
+    };
+    const { inserts, updates, provenanceOnly, keyed, keys } = writes;
     for (const r of records) {
       const contributions = r.contributions.map(toEngine);
       const live = contributions.filter((c) => !c.deletedAt);
@@ -311,6 +349,7 @@ export class BatchAggregationService {
       if (r.current && (live.length === 0 || lifecycle.state === 'deleted')) {
         // Rare in a batch: the per-record path knows how (group memberships, outbox, audit).
         await this.deleteOne(tx, ctx, r.current);
+        writes.deleted.add(r.id);
         continue;
       }
       const previousProvenance = r.current ? provenanceFromJson(r.current.provenance) : [];
@@ -335,16 +374,22 @@ export class BatchAggregationService {
         deleteAfter: lifecycle.state === 'suspended' ? (lifecycle.deleteAfter ?? null) : null,
         provenance: provenanceToJson(result.provenance),
       };
-      const reindex = () => {
+      const reindex = (force: boolean) => {
+        const mine = config.indexesKeys ? goldenMatchKeys(attributes, config.match, config.schemas) : [];
+        // A new version whose match keys are those of the version before keeps its stored keys
+        // (a change of the match rules recomputes with `reindex`, which rewrites them all).
+        if (
+          !force &&
+          r.current &&
+          sameKeys(mine, goldenMatchKeys(r.current.attributes, config.match, config.schemas))
+        )
+          return;
         keyed.push(r.id);
-        if (config.indexesKeys)
-          for (const k of goldenMatchKeys(attributes, config.match, config.schemas))
-            keys.push({ resourceId: r.id, ...k });
+        for (const k of mine) keys.push({ resourceId: r.id, ...k });
       };
       if (!r.current) {
         inserts.push(write);
-        for (const contributionId of r.founding) links.push({ contributionId, resourceId: r.id });
-        reindex();
+        reindex(true);
         continue;
       }
       const changed =
@@ -353,20 +398,14 @@ export class BatchAggregationService {
         r.current.deleteAfter?.getTime() !== write.deleteAfter?.getTime();
       if (changed) {
         updates.push(write);
-        reindex();
+        reindex(!!options.reindex);
       } else {
         if (!sameJson(provenanceToJson(previousProvenance), write.provenance))
           provenanceOnly.push({ id: r.id, provenance: write.provenance });
-        if (options.reindex) reindex();
+        if (options.reindex) reindex(true);
       }
     }
-    await this.batch.insertMany(tx, tenantId, config.resourceType, inserts);
-    await this.batch.linkContributions(tx, tenantId, links);
-    await this.batch.updateMany(tx, tenantId, updates);
-    await this.batch.saveProvenanceMany(tx, tenantId, provenanceOnly);
-    if (config.indexesKeys || options.reindex)
-      await this.batch.replaceMatchKeysMany(tx, tenantId, config.resourceType, keyed, keys);
-    return inserts.length + updates.length;
+    return writes;
   }
 
   private async deleteOne(tx: Db, ctx: AssertionContext, current: LockedGolden): Promise<void> {
@@ -381,4 +420,13 @@ export class BatchAggregationService {
     );
     for (const g of groups) await this.store.outbox(tx, ctx.tenantId, 'Group', g.id, g.version, 'updated');
   }
+}
+
+function sameKeys(
+  a: readonly { matcher: string; value: string }[],
+  b: readonly { matcher: string; value: string }[],
+): boolean {
+  if (a.length !== b.length) return false;
+  const seen = new Set(a.map((k) => `${k.matcher}\u0000${k.value}`));
+  return b.every((k) => seen.has(`${k.matcher}\u0000${k.value}`));
 }

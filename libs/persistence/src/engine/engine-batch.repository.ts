@@ -84,21 +84,6 @@ export class EngineBatchStore {
     return new Map(result.map((r) => [r.source_key, r.id]));
   }
 
-  async linkContributions(
-    tx: Db,
-    tenantId: TenantId,
-    pairs: readonly { contributionId: string; resourceId: string }[],
-  ): Promise<void> {
-    if (pairs.length === 0) return;
-    await tx.$executeRawUnsafe(
-      `UPDATE contributions c SET resource_id = u.r, updated_at = now()
-       FROM unnest($2::uuid[], $3::uuid[]) AS u(c, r) WHERE c.tenant_id = $1::uuid AND c.id = u.c`,
-      tenantId,
-      pairs.map((p) => p.contributionId),
-      pairs.map((p) => p.resourceId),
-    );
-  }
-
   /**
    * New golden records (version 1) with provenance and `created` outbox rows; a userName already
    * taken fails the batch (UniqueKeyTakenError) rather than merging on a guess.
