@@ -30,7 +30,7 @@ export class EngineBatchStore {
       resourceType,
       sorted,
     );
-    for (const g of await this.store.readLocked(tx, tenantId, resourceType, sorted)) out.set(g.id, g);
+    for (const g of await this.store.readLockedMany(tx, tenantId, resourceType, sorted)) out.set(g.id, g);
     return out;
   }
 
