@@ -62,11 +62,13 @@ export class EngineBatchStore {
     }[],
   ): Promise<Map<string, string>> {
     if (rows.length === 0) return new Map();
+    // Rows as one JSON document (jsonb_to_recordset): an array parameter of JSON texts costs the
+    // driver an escaping pass over every character of every document.
     const result = await tx.$queryRawUnsafe<Array<{ id: string; source_key: string }>>(
       `INSERT INTO contributions (id, tenant_id, source_id, resource_type, source_key, external_id, resource_id,
                                   attributes, hash, asserted_at, created_at, updated_at)
        SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3, u.k, u.e, u.r, u.a, u.h, u.t, now(), now()
-       FROM unnest($4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::text[], $9::timestamptz[]) AS u(k, e, r, a, h, t)
+       FROM jsonb_to_recordset($4::jsonb) AS u(k text, e text, r uuid, a jsonb, h text, t timestamptz)
        ON CONFLICT (source_id, resource_type, source_key) DO UPDATE SET
          external_id = EXCLUDED.external_id, resource_id = EXCLUDED.resource_id, attributes = EXCLUDED.attributes,
          hash = EXCLUDED.hash, asserted_at = EXCLUDED.asserted_at, deleted_at = NULL, updated_at = now()
@@ -74,12 +76,16 @@ export class EngineBatchStore {
       tenantId,
       sourceId,
       resourceType,
-      rows.map((r) => r.sourceKey),
-      rows.map((r) => r.externalId),
-      rows.map((r) => r.resourceId),
-      rows.map((r) => JSON.stringify(r.attributes)),
-      rows.map((r) => r.hash),
-      rows.map((r) => r.assertedAt),
+      JSON.stringify(
+        rows.map((r) => ({
+          k: r.sourceKey,
+          e: r.externalId,
+          r: r.resourceId,
+          a: r.attributes,
+          h: r.hash,
+          t: r.assertedAt,
+        })),
+      ),
     );
     return new Map(result.map((r) => [r.source_key, r.id]));
   }
@@ -96,26 +102,23 @@ export class EngineBatchStore {
   ): Promise<void> {
     if (rows.length === 0) return;
     const inserted = await tx.$queryRawUnsafe<Array<{ n: number }>>(
-      `WITH ins AS (
+      `WITH u AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (${GOLDEN_RECORD})) WITH ORDINALITY AS u(${GOLDEN_NAMES}, o)),
+       ins AS (
          INSERT INTO resources (id, tenant_id, resource_type, attributes, version, name_key, lifecycle_state,
                                 suspended_at, delete_after, created_at, updated_at)
-         SELECT u.id, $1::uuid, $2, u.a, 1, u.n, u.ls::lifecycle_state, u.sa, u.da, now(), now()
-         FROM unnest($3::uuid[], $4::jsonb[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-           AS u(id, a, n, ls, sa, da)
+         SELECT u.id, $1::uuid, $2, u.a, 1, u.n, u.ls::lifecycle_state, u.sa, u.da, now(), now() FROM u
          ON CONFLICT (tenant_id, resource_type, name_key) DO NOTHING
          RETURNING id),
        prov AS (
          INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
-         SELECT u.id, $1::uuid, u.p, now() FROM unnest($3::uuid[], $9::jsonb[]) AS u(id, p) WHERE u.id IN (SELECT id FROM ins)),
+         SELECT u.id, $1::uuid, u.p, now() FROM u WHERE u.id IN (SELECT id FROM ins)),
        ob AS (
          INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind)
-         SELECT $1::uuid, $2, u.id, 1, 'created' FROM unnest($3::uuid[]) WITH ORDINALITY AS u(id, o)
-         WHERE u.id IN (SELECT id FROM ins) ORDER BY u.o)
+         SELECT $1::uuid, $2, u.id, 1, 'created' FROM u WHERE u.id IN (SELECT id FROM ins) ORDER BY u.o)
        SELECT count(*)::int AS n FROM ins`,
       tenantId,
       resourceType,
-      rows.map((r) => r.id),
-      ...goldenColumns(rows),
+      goldenDocument(rows),
     );
     if ((inserted[0]?.n ?? 0) < rows.length) throw new UniqueKeyTakenError(resourceType);
   }
@@ -128,22 +131,20 @@ export class EngineBatchStore {
   ): Promise<void> {
     if (rows.length === 0) return;
     await tx.$executeRawUnsafe(
-      `WITH upd AS (
+      `WITH u AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($2::jsonb) AS u(${GOLDEN_RECORD})),
+       upd AS (
          UPDATE resources r SET attributes = u.a, name_key = u.n, lifecycle_state = u.ls::lifecycle_state,
            suspended_at = u.sa, delete_after = u.da, version = r.version + 1, updated_at = now()
-         FROM unnest($2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
-           AS u(id, a, n, ls, sa, da)
-         WHERE r.tenant_id = $1::uuid AND r.id = u.id
+         FROM u WHERE r.tenant_id = $1::uuid AND r.id = u.id
          RETURNING r.id, r.resource_type, r.version),
        prov AS (
          INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
-         SELECT u.id, $1::uuid, u.p, now() FROM unnest($2::uuid[], $8::jsonb[]) AS u(id, p)
+         SELECT u.id, $1::uuid, u.p, now() FROM u
          ON CONFLICT (resource_id) DO UPDATE SET entries = EXCLUDED.entries, updated_at = now())
        INSERT INTO outbox (tenant_id, resource_type, resource_id, version, kind)
        SELECT $1::uuid, resource_type, id, version, 'updated' FROM upd ORDER BY id`,
       tenantId,
-      rows.map((r) => r.id),
-      ...goldenColumns(rows),
+      goldenDocument(rows),
     );
   }
 
@@ -155,11 +156,10 @@ export class EngineBatchStore {
     if (rows.length === 0) return;
     await tx.$executeRawUnsafe(
       `INSERT INTO resource_provenance (resource_id, tenant_id, entries, updated_at)
-       SELECT u.id, $1::uuid, u.p, now() FROM unnest($2::uuid[], $3::jsonb[]) AS u(id, p)
+       SELECT u.id, $1::uuid, u.p, now() FROM jsonb_to_recordset($2::jsonb) AS u(id uuid, p jsonb)
        ON CONFLICT (resource_id) DO UPDATE SET entries = EXCLUDED.entries, updated_at = now()`,
       tenantId,
-      rows.map((r) => r.id),
-      rows.map((r) => JSON.stringify(r.provenance)),
+      JSON.stringify(rows.map((r) => ({ id: r.id, p: r.provenance }))),
     );
   }
 
@@ -211,14 +211,23 @@ export class EngineBatchStore {
   }
 }
 
-/** The per-row arrays the batch statements unnest, in their parameter order. */
-function goldenColumns(rows: readonly (GoldenWrite & { provenance: StoredProvenance })[]): unknown[] {
-  return [
-    rows.map((r) => JSON.stringify(r.attributes)),
-    rows.map((r) => r.nameKey),
-    rows.map((r) => r.lifecycleState),
-    rows.map((r) => r.suspendedAt),
-    rows.map((r) => r.deleteAfter),
-    rows.map((r) => JSON.stringify(r.provenance)),
-  ];
+/** The columns of `goldenDocument`'s rows, for jsonb_to_recordset. */
+const GOLDEN_RECORD = 'id uuid, a jsonb, n text, ls text, sa timestamptz, da timestamptz, p jsonb';
+const GOLDEN_NAMES = 'id, a, n, ls, sa, da, p';
+
+/** New or changed golden records as one JSON document of rows (see GOLDEN_RECORD). */
+function goldenDocument(
+  rows: readonly (GoldenWrite & { id: string; provenance: StoredProvenance })[],
+): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      id: r.id,
+      a: r.attributes,
+      n: r.nameKey,
+      ls: r.lifecycleState,
+      sa: r.suspendedAt,
+      da: r.deleteAfter,
+      p: r.provenance,
+    })),
+  );
 }
