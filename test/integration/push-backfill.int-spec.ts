@@ -12,6 +12,7 @@ import { loadUsers } from '../harness/bulk-users';
 import { startHub, type RunningHub } from '../harness/hub-fixture';
 import { eventually } from '../harness/processes';
 import { inboundScimSource } from '../harness/push-fixture';
+import { startScimTestServer } from '../harness/scim-test-server';
 
 /**
  * Backfill fairness (ADR 0602): a target levelled with every record queues its pushes in priority
@@ -151,6 +152,50 @@ describe('Active Push backfill', () => {
     expect(Math.min(...laterLevels)).toBeGreaterThan(lastLevel);
     expect(Math.min(...laterLevels)).toBe(backfillPriority(state!.base, 200, 20));
     expect(await gate.backfill(slow)).toBeNull();
+  });
+
+  it('starts a backfill over, paced, when its target resumes after quarantine', async () => {
+    const { worker, tenantId } = hub;
+    const push = worker.get(PushService);
+    const gate = worker.get(TargetGate);
+    const targets = worker.get(TargetRepository);
+    const queue = worker.get(JobQueue).queue(QueueName.Push);
+    const server = await startScimTestServer(); // answers the probe
+    try {
+      const flaky = (
+        await targets.create(tenantId, {
+          name: 'flaky',
+          baseUrl: server.baseUrl,
+          auth: { kind: 'none' },
+          resourceTypes: identityUsers(),
+          rateLimit: 20,
+          concurrency: 2,
+        })
+      ).id;
+      const queuedFor = async () =>
+        (await queue.getJobs(['prioritized', 'wait'], 0, -1, true)).filter((j) => j.data.targetId === flaky);
+      expect(await push.closeGaps()).toBe(200);
+      // Quarantined: its queued jobs end (a step for a quarantined target drops its job).
+      expect(await targets.quarantine(tenantId, flaky, 'test outage', new Date(Date.now() - 1000))).toBe(
+        true,
+      );
+      for (const j of await queuedFor()) await j.remove();
+
+      // Resumed, it gets its backfill again from the first record, paced: two ticks' worth, not
+      // all 251 at once — also after the next catch-up (the resume changed the target's row,
+      // which levels it again and finds nothing new).
+      expect(await push.probe(tenantId, flaky)).toBe(true);
+      const again = await queuedFor();
+      expect(again).toHaveLength(200);
+      expect(again.every((j) => j.opts.priority !== undefined)).toBe(true);
+      const state = await gate.backfill(flaky);
+      expect(state).toMatchObject({ after: again.map((j) => j.data.resourceId).sort()[199], queued: 200 });
+      await push.catchUp();
+      expect(await queuedFor()).toHaveLength(200);
+      expect(await gate.backfill(flaky)).toEqual(state);
+    } finally {
+      await server.close();
+    }
   });
 });
 

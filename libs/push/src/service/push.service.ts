@@ -32,6 +32,9 @@ export function backfillDepth(rateLimit: number): number {
 /** The catch-up's interval the backfill is paced for (the worker's scheduler; ADR 0601). */
 const PUSH_TICK_MS = 3_000;
 
+/** Before every resource id (ids are random, never nil): a backfill from its first record. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 /** How long a catch-up run's lease lasts unrenewed: a killed worker's run blocks the next for at most this. */
 const CATCH_UP_LEASE_MS = 15_000;
 
@@ -300,24 +303,14 @@ export class PushService implements OnModuleInit {
           // Autovacuum does it later anyway.
           this.logger.warn({ targetId: t.id, err: error.message }, 'link statistics not refreshed'),
         );
-      if (t.state === 'active') {
-        // The first of the backfill now; the rest tick by tick, paced (`continueBackfill`).
-        const depth = backfillDepth(t.rateLimit);
-        const first = ids.sort().slice(0, depth);
-        // Joins the queue's head: neither ahead of nor behind the backfills already queued.
-        const base = first.length ? await head() : 1;
-        work.push(
-          first.map((resourceId, i) => ({
-            tenantId: t.tenantId,
-            targetId: t.id,
-            resourceId,
-            priority: backfillPriority(base, i, t.rateLimit),
-          })),
-        );
-        backfills.push({
-          targetId: t.id,
-          state: ids.length > depth ? { after: first[first.length - 1]!, queued: first.length, base } : null,
-        });
+      if (t.state === 'active' && ids.length) {
+        // The backfill (re)starts from the target's first record that wants a push: its first part
+        // now, the rest tick by tick (`continueBackfill`), joining the queue's head.
+        const started = await this.continueBackfill(t, { after: NIL_UUID, queued: 0, base: await head() });
+        if (started) {
+          work.push(started.work);
+          backfills.push({ targetId: t.id, state: started.state });
+        }
       }
       levelled.push({ targetId: t.id, stamp });
     }
@@ -391,15 +384,16 @@ export class PushService implements OnModuleInit {
     await this.gate.failureStreak(targetId, false);
     this.contexts.forget(targetId);
     this.logger.log({ targetId }, 'target resumed after a good probe');
-    for (let after: string | undefined; ;) {
-      const dirty = await this.links.dirty(targetId, { limit: 5000, ...(after ? { after } : {}) });
-      if (!dirty.length) break;
-      await this.enqueueMany(
-        tenantId,
-        targetId,
-        dirty.map((d) => d.resourceId),
-      );
-      after = dirty[dirty.length - 1]!.resourceId;
+    // Its queued jobs ended while it was quarantined: what wants a push goes out as a backfill
+    // from its first record, paced (the catch-up tops it up), not all at once.
+    const started = await this.continueBackfill(ctx.target, {
+      after: NIL_UUID,
+      queued: 0,
+      base: await this.headPriority(),
+    });
+    if (started) {
+      await this.enqueueFairly([started.work]);
+      await this.gate.setBackfill(targetId, started.state);
     }
     return true;
   }
@@ -429,14 +423,6 @@ export class PushService implements OnModuleInit {
         options: { jobId: pushJobId(targetId, resourceId) },
       })),
     );
-  }
-
-  private async enqueueMany(
-    tenantId: TenantId,
-    targetId: string,
-    resourceIds: readonly string[],
-  ): Promise<void> {
-    await this.enqueueFairly([resourceIds.map((resourceId) => ({ tenantId, targetId, resourceId }))]);
   }
 
   /**
