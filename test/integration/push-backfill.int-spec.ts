@@ -26,6 +26,22 @@ describe('Active Push backfill', () => {
   beforeAll(async () => (hub = await startHub('events')));
   afterAll(() => hub?.close());
 
+  /**
+   * A users-only target at 20 requests/s (a backfill keeps 200 queued). The default address is
+   * never called: nothing consumes the push queue here.
+   */
+  const addTarget = async (name: string, baseUrl = 'http://127.0.0.1:9/scim/v2') =>
+    (
+      await hub.worker.get(TargetRepository).create(hub.tenantId, {
+        name,
+        baseUrl,
+        auth: { kind: 'none' },
+        resourceTypes: identityUsers(),
+        rateLimit: 20,
+        concurrency: 2,
+      })
+    ).id;
+
   /** Every committed change relayed and fanned out (the events queue idle). */
   const fannedOut = async () => {
     const { env, worker } = hub;
@@ -50,21 +66,9 @@ describe('Active Push backfill', () => {
     // 250 users exist before any target does.
     await loadUsers(api.app, tenantId, sourceId, 0, 250, (i) => ({ userName: `crew${i}` }));
     await fannedOut(); // their changes found no target
-    const targets = worker.get(TargetRepository);
     const push = worker.get(PushService);
     // At 20 requests/s two catch-up ticks are 120 jobs: 200 queued at most, not all 250.
     expect(backfillDepth(20)).toBe(200);
-    const addTarget = async (name: string) =>
-      (
-        await targets.create(tenantId, {
-          name,
-          baseUrl: 'http://127.0.0.1:9/scim/v2', // never called: nothing consumes the push queue here
-          auth: { kind: 'none' },
-          resourceTypes: identityUsers(),
-          rateLimit: 20,
-          concurrency: 2,
-        })
-      ).id;
     const first = await addTarget('first');
     // A bulk levelling refreshes the links' planner statistics (the threshold lowered to 250).
     const analysed = async () =>
@@ -98,21 +102,12 @@ describe('Active Push backfill', () => {
   });
 
   it("queues a slow target's backfill a little at a time, as its pushes are done", async () => {
-    const { worker, tenantId, env } = hub;
+    const { worker, env } = hub;
     const push = worker.get(PushService);
     const gate = worker.get(TargetGate);
     const queue = worker.get(JobQueue).queue(QueueName.Push);
     // 251 users exist; a target at 20 requests/s keeps at most backfillDepth(20) = 200 queued.
-    const slow = (
-      await worker.get(TargetRepository).create(tenantId, {
-        name: 'slow',
-        baseUrl: 'http://127.0.0.1:9/scim/v2',
-        auth: { kind: 'none' },
-        resourceTypes: identityUsers(),
-        rateLimit: 20,
-        concurrency: 2,
-      })
-    ).id;
+    const slow = await addTarget('slow');
     const queuedFor = async () =>
       (await queue.getJobs(['prioritized'], 0, -1, true)).filter((j) => j.data.targetId === slow);
     expect(await push.closeGaps()).toBe(200);
@@ -162,16 +157,7 @@ describe('Active Push backfill', () => {
     const queue = worker.get(JobQueue).queue(QueueName.Push);
     const server = await startScimTestServer(); // answers the probe
     try {
-      const flaky = (
-        await targets.create(tenantId, {
-          name: 'flaky',
-          baseUrl: server.baseUrl,
-          auth: { kind: 'none' },
-          resourceTypes: identityUsers(),
-          rateLimit: 20,
-          concurrency: 2,
-        })
-      ).id;
+      const flaky = await addTarget('flaky', server.baseUrl);
       const queuedFor = async () =>
         (await queue.getJobs(['prioritized', 'wait'], 0, -1, true)).filter((j) => j.data.targetId === flaky);
       expect(await push.closeGaps()).toBe(200);
