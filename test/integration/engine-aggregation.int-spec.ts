@@ -22,6 +22,7 @@ import {
   TenantSchemas,
 } from '../../libs/aggregation/src';
 import { createTestEnv, type TestEnv } from '../harness/hub-fixture';
+import { eventually } from '../harness/processes';
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
@@ -413,10 +414,25 @@ describe('aggregation engine on Postgres', () => {
         );
       });
     const emp = (i: number) => ({ [ENTERPRISE_USER_URN]: { employeeNumber: `b-${i}` } });
+    // Bulk work refreshes the planner's statistics as it goes (the threshold lowered to 150 rows).
+    const analysed = async () =>
+      (
+        await env.prisma.$queryRawUnsafe<Array<{ at: Date | null }>>(
+          `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = 'contributions'`,
+        )
+      )[0]!.at?.getTime() ?? 0;
+    const before = await analysed();
+    batches.statisticsAfterRows = 150;
     expect(await run(src.hr, (i) => ({ userName: `batch${i}`, title: `HR ${i}`, ...emp(i) }))).toMatchObject({
       created: n,
       versions: n,
     });
+    batches.statisticsAfterRows = 10_000;
+    await eventually(
+      async () => ((await analysed()) > before ? true : undefined),
+      10_000,
+      'statistics refreshed',
+    );
     expect(
       await run(src.ldap, (i) => ({ title: `LDAP ${i}`, nickName: `nick${i}`, ...emp(i) })),
     ).toMatchObject({
