@@ -140,16 +140,7 @@ export class EngineStore {
     resourceType: string,
     ids: readonly string[],
   ): Promise<LockedGolden[]> {
-    const rows = await tx.$queryRawUnsafe<
-      Array<
-        GoldenRow & {
-          name_key: string | null;
-          contributions: ContributionJson[] | null;
-          entries: StoredProvenance | null;
-          rule_revision: number | null;
-        }
-      >
-    >(
+    const rows = await tx.$queryRawUnsafe<Array<LockedRow & { contributions: ContributionJson[] | null }>>(
       `SELECT ${GOLDEN_COLUMNS}, r.name_key,
          (SELECT jsonb_agg(to_jsonb(c)) FROM contributions c WHERE c.tenant_id = r.tenant_id AND c.resource_id = r.id) AS contributions,
          (SELECT p.entries FROM resource_provenance p WHERE p.resource_id = r.id) AS entries,
@@ -160,13 +151,7 @@ export class EngineStore {
       resourceType,
       ids,
     );
-    return rows.map((row) => ({
-      ...golden(row),
-      nameKey: row.name_key,
-      contributions: (row.contributions ?? []).map(contributionFromJson),
-      provenance: row.entries,
-      ruleRevision: row.rule_revision ?? 0,
-    }));
+    return rows.map((row) => locked(row, (row.contributions ?? []).map(contributionFromJson)));
   }
 
   /**
@@ -181,15 +166,7 @@ export class EngineStore {
     ids: readonly string[],
   ): Promise<LockedGolden[]> {
     if (ids.length === 0) return [];
-    const rows = await tx.$queryRawUnsafe<
-      Array<
-        GoldenRow & {
-          name_key: string | null;
-          entries: StoredProvenance | null;
-          rule_revision: number | null;
-        }
-      >
-    >(
+    const rows = await tx.$queryRawUnsafe<LockedRow[]>(
       `SELECT ${GOLDEN_COLUMNS}, r.name_key, p.entries, s.revision AS rule_revision
        FROM resources r
        LEFT JOIN resource_provenance p ON p.resource_id = r.id
@@ -211,13 +188,7 @@ export class EngineStore {
       if (list) list.push(c);
       else contributions.set(c.resourceId!, [c]);
     }
-    return rows.map((row) => ({
-      ...golden(row),
-      nameKey: row.name_key,
-      contributions: contributions.get(row.id) ?? [],
-      provenance: row.entries,
-      ruleRevision: row.rule_revision ?? 0,
-    }));
+    return rows.map((row) => locked(row, contributions.get(row.id) ?? []));
   }
 
   async contributionsByKeys(
@@ -749,6 +720,23 @@ function golden(row: GoldenRow): StoredGolden {
     deleteAfter: row.delete_after,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** A golden record as the locked reads return it, before its contributions are attached. */
+type LockedRow = GoldenRow & {
+  name_key: string | null;
+  entries: StoredProvenance | null;
+  rule_revision: number | null;
+};
+
+function locked(row: LockedRow, contributions: StoredContribution[]): LockedGolden {
+  return {
+    ...golden(row),
+    nameKey: row.name_key,
+    contributions,
+    provenance: row.entries,
+    ruleRevision: row.rule_revision ?? 0,
   };
 }
 
