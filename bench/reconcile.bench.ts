@@ -18,7 +18,7 @@ import {
 } from '@hub/persistence';
 import { QueueModule } from '@hub/queue';
 import { ReconcileModule, ReconcileRunner } from '@hub/reconcile';
-import { coreCapabilities, identityUsers, representationHash } from '@hub/push';
+import { TargetContexts, coreCapabilities, identityUsers, representationHash } from '@hub/push';
 import { ScimClient } from '@hub/scim-client';
 import { SecretsModule } from '@hub/secrets';
 import { benchTenant, profiled, type Benchmark, type BenchRow } from './harness';
@@ -69,8 +69,8 @@ export const reconcileBenchmark: Benchmark = {
       const bigId = await makeTarget('big', big.baseUrl);
       const smallId = await makeTarget('small', small.baseUrl);
       ctx.log(`loading ${n} + ${small.size} golden records and links`);
-      await load(pool, tenantId, bigId, 'a', n);
-      await load(pool, tenantId, smallId, 'b', small.size);
+      await load(pool, tenantId, bigId, 'a', n, await stampOf(app, tenantId, bigId));
+      await load(pool, tenantId, smallId, 'b', small.size, await stampOf(app, tenantId, smallId));
       // A settled database, as a hub that has run for a while has: the bulk load's rows vacuumed
       // and counted now, not by autovacuum in the middle of the timed runs.
       await pool.query('VACUUM ANALYZE resources, target_links');
@@ -213,8 +213,10 @@ async function load(
   targetId: string,
   set: string,
   n: number,
+  stamp: string | null,
 ): Promise<void> {
-  // Synced links carry the hash of what was pushed (the representation of the golden record).
+  // Synced links carry what was pushed (the representation of the golden record), its hash and
+  // the configuration stamp it was built under, as the hub's pushes leave them.
   const hashes = Array.from({ length: n }, (_, i) =>
     representationHash({ schemas: [USER], externalId: hubId(set, i), ...attributesOf(set, i) }),
   );
@@ -229,13 +231,23 @@ async function load(
   );
   await pool.query(
     `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state, pushed_hash,
-       pushed_version, desired_version, status, last_pushed_at, updated_at)
+       pushed_stamp, pushed_version, desired_version, status, last_pushed_at, updated_at)
      SELECT gen_random_uuid(), $1::uuid, $2::uuid, md5($4 || i)::uuid, 'User', $4 || '-r' || i,
-       ${attrs} || jsonb_build_object('externalId', md5($4 || i)::uuid::text), h.hash, 1, 1, 'synced',
+       (${attrs} || jsonb_build_object('externalId', md5($4 || i)::uuid::text))::json, h.hash, $5, 1, 1, 'synced',
        now() - interval '1 hour', now()
      FROM unnest($3::text[]) WITH ORDINALITY AS h(hash, n), LATERAL (SELECT (h.n - 1)::int AS i) x`,
-    [tenantId, targetId, hashes, set],
+    [tenantId, targetId, hashes, set, stamp],
   );
+}
+
+/** The representation stamp the hub's pushes to the target record now. */
+async function stampOf(
+  app: INestApplicationContext,
+  tenantId: TenantId,
+  targetId: string,
+): Promise<string | null> {
+  const ctx = await app.get(TargetContexts).get(tenantId, targetId, true);
+  return (await ctx!.type('User'))!.stamp;
 }
 
 /** A bare paged GET of every user, as a client of the target would do it (same page size). */

@@ -43,6 +43,7 @@ describe('push link bookkeeping', () => {
     remoteId: 'r-1',
     pushedState: { userName: 'x' },
     pushedHash: 'h',
+    pushedStamp: null,
     pushedVersion,
     pushedVersionRead,
     status: 'synced' as const,

@@ -14,7 +14,7 @@ import {
   targetSecretsBinding,
   type TenantId,
 } from '../../libs/persistence/src';
-import { PushStepService, coreCapabilities, identityUsers } from '../../libs/push/src';
+import { PushStepService, TargetContexts, coreCapabilities, identityUsers } from '../../libs/push/src';
 import { LinkTally } from '../../libs/reconcile/src';
 import type { JsonObject } from '../../libs/scim/src';
 import { SecretBox } from '../../libs/secrets/src';
@@ -169,6 +169,10 @@ describe('reconciliation of targets', () => {
       [...server.store.get('User')!.values()].sort((a, b) => String(a.id).localeCompare(String(b.id))),
     );
 
+  /** The type's representation stamp as the hub computes it now (null: never current). */
+  const stampOf = async (targetId: string) =>
+    (await (await worker.get(TargetContexts).get(tenantId, targetId, true))!.type('User'))!.stamp;
+
   it('classifies drift, missing, unlinked and orphan objects; dry run changes nothing; the default policy restores the hub view', async () => {
     const { server, target } = await newTarget('app-a');
     const links = worker.get(TargetLinkRepository);
@@ -297,17 +301,32 @@ describe('reconciliation of targets', () => {
     const store = worker.get(ReconcileStoreRepository);
     const later = new Date(Date.now() + 60_000);
     const remoteIds = [...server.store.get('User')!.keys()];
+    const stamp = await stampOf(target.id);
     const seen = new LinkTally();
-    for (const hit of (await store.linkedWithGolden(tenantId, target.id, 'User', remoteIds, later)).values())
-      if (hit.walkHash !== null) seen.add(hit.walkHash);
+    const hits = [
+      ...(await store.linkedWithGolden(tenantId, target.id, 'User', remoteIds, later, stamp)).values(),
+    ];
+    for (const hit of hits) if (hit.walkHash !== null) seen.add(hit.walkHash);
     expect(seen.count).toBe(total);
+    // Every link was pushed under the type's configuration now: its pushed state stands for the
+    // record's representation, and the record is not read.
+    expect(hits.every((h) => h.current && h.golden === null && h.link.pushedState !== null)).toBe(true);
     expect(await store.activeLinksTally(target.id, 'User', later)).toEqual({
       count: seen.count,
       sum: seen.sum,
     });
     // Links pushed after the run started are not walked: a run that started an hour ago tallies none.
     const earlier = new Date(Date.now() - 3_600_000);
-    const none = await store.linkedWithGolden(tenantId, target.id, 'User', remoteIds, earlier);
+    const none = await store.linkedWithGolden(
+      tenantId,
+      target.id,
+      'User',
+      remoteIds,
+      earlier,
+      'another stamp',
+    );
+    // Under another configuration no link is current: each comes with its record.
+    expect([...none.values()].every((h) => !h.current && h.golden !== null)).toBe(true);
     expect([...none.values()].every((h) => h.walkHash === null)).toBe(true);
     expect(await store.activeLinksTally(target.id, 'User', earlier)).toEqual({ count: 0, sum: 0 });
     // A run over the settled target: all in sync, nothing missing; one deleted behind the hub's
@@ -328,6 +347,46 @@ describe('reconciliation of targets', () => {
       status: 'done',
       counts: { in_sync: total - 1, missing: 1 },
     });
+  });
+
+  it('after a mapping change the objects are compared with what the hub would push now, not with what it pushed', async () => {
+    const { server, target } = await newTarget('app-remap');
+    const total = await settled(server, target.id);
+    const before = await stampOf(target.id);
+    expect(before).not.toBeNull();
+    // The app now gets a nickName made from the userName, and no longer the rest of the record.
+    await api.app.get(TargetRepository).update(tenantId, target.id, {
+      resourceTypes: identityUsers({
+        mapping: {
+          mode: 'explicit',
+          attributes: [
+            { target: 'userName', source: 'userName' },
+            { target: 'nickName', source: 'userName' },
+          ],
+        },
+      }),
+    });
+    expect(await stampOf(target.id)).not.toBe(before);
+    const dry = await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+      resourceType: 'User',
+      dryRun: true,
+    });
+    const done = await runToEnd(dry.body.id);
+    // Every object still holds exactly what was pushed, and none is in sync with the new mapping.
+    expect(done).toMatchObject({ status: 'done', counts: { drifted: total } });
+    const sample = done.samples.find((s: { class: string }) => s.class === 'drifted');
+    expect(sample.differences).toContainEqual({
+      path: 'nickName',
+      hub: sample.label,
+      remote: null,
+    });
+    // An expression makes the representation more than the record: no stamp, the record is read.
+    await api.app.get(TargetRepository).update(tenantId, target.id, {
+      resourceTypes: identityUsers({
+        mapping: { mode: 'explicit', attributes: [{ target: 'nickName', expression: 'userName & "!"' }] },
+      }),
+    });
+    expect(await stampOf(target.id)).toBeNull();
   });
 
   it('a policy that deletes orphans removes them; settings are validated and stored on the target', async () => {

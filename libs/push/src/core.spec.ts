@@ -1,11 +1,16 @@
 import { effectiveRate } from './service/target-gate.service';
-import { SchemaRegistry } from '@hub/scim';
+import { ResourceTypeSchemas, SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
 import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
 import { backfillPriority, classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
-import { compileMapping, representationNow, toRepresentation } from './representation';
+import { compileMapping, representationNow, representationStamp, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
-import { UNKNOWN_CAPABILITIES } from './target-config';
+import {
+  UNKNOWN_CAPABILITIES,
+  type StoredCapabilities,
+  type TargetMapping,
+  type TargetScope,
+} from './target-config';
 import { validateTargetResourceTypes } from './target-config.validator';
 
 const registry = SchemaRegistry.withBuiltIns({ device: false });
@@ -234,6 +239,54 @@ describe('representation and scope', () => {
     expect(decideScope(scope, rec, ['g1']).inScope).toBe(true);
     expect(decideScope(scope, rec, ['g2']).inScope).toBe(false);
     expect(decideScope(scope, { ...rec, attributes: { title: 'x' } }, ['g1']).inScope).toBe(false);
+  });
+});
+
+describe('representationStamp', () => {
+  const identity = { enabled: true, matchAttribute: 'userName', deprovision: 'disable' } as const;
+  const stamp = (
+    over: {
+      mapping?: TargetMapping;
+      scope?: TargetScope;
+      capabilities?: Partial<StoredCapabilities>;
+      schemas?: ResourceTypeSchemas;
+    } = {},
+  ) => {
+    const { mapping = { mode: 'identity' }, scope, schemas = users } = over;
+    return representationStamp({
+      config: { ...identity, mapping, ...(scope ? { scope } : {}) },
+      schemas,
+      capabilities: { ...UNKNOWN_CAPABILITIES, ...over.capabilities },
+      mapping: compileMapping(mapping),
+      scope: compileScope(scope, schemas),
+    });
+  };
+
+  it('is the same for the same configuration, and changes with what decides the representation', () => {
+    const now = stamp();
+    expect(now).toMatch(/^[\w-]{43}$/);
+    expect(stamp()).toBe(now);
+    const explicit: TargetMapping = {
+      mode: 'explicit',
+      attributes: [{ target: 'userName', source: 'userName' }],
+    };
+    const others = [
+      stamp({ mapping: explicit }),
+      stamp({ scope: { filter: 'active eq true' } }),
+      stamp({ capabilities: { patch: !UNKNOWN_CAPABILITIES.patch } }),
+      // The tenant's schemas: the type without its extensions.
+      stamp({ schemas: new ResourceTypeSchemas(users.resourceType, users.core.definition, []) }),
+    ];
+    expect(users.extensions.length).toBeGreaterThan(0);
+    expect(others.every((s) => s !== null && s !== now)).toBe(true);
+    expect(new Set(others).size).toBe(others.length);
+  });
+
+  it('is null when more than the record decides the representation: expressions, scope by group', () => {
+    expect(
+      stamp({ mapping: { mode: 'explicit', attributes: [{ target: 'nickName', expression: 'userName' }] } }),
+    ).toBeNull();
+    expect(stamp({ scope: { groups: ['g1'] } })).toBeNull();
   });
 });
 

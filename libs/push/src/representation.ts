@@ -1,6 +1,7 @@
-import { CompiledExpression, prepareInput, type TransformOutcome } from '@hub/engine';
+import { CompiledExpression, hashJson, prepareInput, type TransformOutcome } from '@hub/engine';
 import { parseAttrPath, type AttrPath, type JsonObject, type ResourceTypeSchemas } from '@hub/scim';
-import type { StoredCapabilities, TargetMapping } from './target-config';
+import type { CompiledScope } from './scope';
+import type { StoredCapabilities, TargetMapping, TargetResourceTypeConfig } from './target-config';
 
 /** Never leave the hub, whatever the mapping says: server-owned or write-only. */
 const NEVER_SENT = new Set(['id', 'meta', 'schemas', 'password', 'groups', 'members', 'externalid']);
@@ -15,6 +16,38 @@ export interface CompiledMapping {
     readonly source?: AttrPath;
     readonly expression?: CompiledExpression;
   }>;
+}
+
+/**
+ * Raised when a change to this module makes the same record and configuration give another
+ * representation: links pushed under an older stamp are compared the long way again.
+ */
+const REPRESENTATION_REVISION = 1;
+
+/**
+ * Everything besides the golden record that decides its representation at a target (ADR 0702):
+ * the type's configuration, its schemas and the target's capabilities. A link recorded under the
+ * current stamp, clean since (no newer version wanted), holds the representation the hub would
+ * push now, so a reconciliation compares the remote object with it without reading the record.
+ * Null when more decides it — expressions, a scope by group membership — and nothing is inferred.
+ */
+export function representationStamp(input: {
+  readonly config: TargetResourceTypeConfig;
+  readonly schemas: ResourceTypeSchemas;
+  readonly capabilities: StoredCapabilities;
+  readonly mapping: CompiledMapping;
+  readonly scope: CompiledScope;
+}): string | null {
+  const { config, schemas, capabilities, mapping, scope } = input;
+  if (mapping.expressions || scope.groups) return null;
+  return hashJson({
+    revision: REPRESENTATION_REVISION,
+    config,
+    capabilities,
+    resourceType: schemas.resourceType,
+    core: schemas.core.definition,
+    extensions: schemas.extensions.map((e) => ({ definition: e.definition, required: e.required })),
+  });
 }
 
 export function compileMapping(mapping: TargetMapping): CompiledMapping {

@@ -120,7 +120,7 @@ export class PushStepStore {
     const result = await this.prisma.rawQuery<{ target_id: string; resource_id: string; dirty: boolean }>(
       `WITH o AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(tenant_id uuid, target_id uuid, resource_id uuid,
-           remote_id text, pushed_state jsonb, pushed_hash text, pushed_version int, pushed_version_read int,
+           remote_id text, pushed_state json, pushed_hash text, pushed_stamp text, pushed_version int, pushed_version_read int,
            status text, last_error text)
        ), locked AS (
          -- Rows locked in (target, resource) order, as the fan-out's bump and levelling lock them:
@@ -130,7 +130,7 @@ export class PushStepStore {
          ORDER BY l.target_id, l.resource_id FOR UPDATE OF l
        ), u AS (
          UPDATE target_links l SET remote_id = o.remote_id, pushed_state = o.pushed_state,
-           pushed_hash = o.pushed_hash,
+           pushed_hash = o.pushed_hash, pushed_stamp = o.pushed_stamp,
            pushed_version = CASE WHEN l.pushed_version IS NOT DISTINCT FROM o.pushed_version_read
              THEN o.pushed_version ELSE l.pushed_version END,
            status = o.status, last_error = o.last_error, attempts = 0, last_pushed_at = now(), updated_at = now()
@@ -151,6 +151,7 @@ export class PushStepStore {
             remote_id: r.outcome.remoteId,
             pushed_state: r.outcome.pushedState,
             pushed_hash: r.outcome.pushedHash,
+            pushed_stamp: r.outcome.pushedStamp,
             pushed_version: r.outcome.pushedVersion,
             pushed_version_read: r.outcome.pushedVersionRead,
             status: r.outcome.status,

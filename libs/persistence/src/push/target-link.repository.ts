@@ -31,6 +31,11 @@ export interface LinkOutcome {
   remoteId: string | null;
   pushedState: Record<string, unknown> | null;
   pushedHash: string | null;
+  /**
+   * The representation stamp (`representationStamp`) under which `pushedState` is the record's
+   * representation; null when it is not known to be (ADR 0702).
+   */
+  pushedStamp: string | null;
   pushedVersion: number | null;
   /** The link's `pushed_version` when the push read it (the compare-and-set's expectation). */
   pushedVersionRead: number | null;
@@ -151,7 +156,7 @@ export class TargetLinkRepository {
     outcome: LinkOutcome,
   ): Promise<void> {
     await this.prisma.rawQuery(
-      `UPDATE target_links SET remote_id = $4, pushed_state = $5::jsonb, pushed_hash = $6,
+      `UPDATE target_links SET remote_id = $4, pushed_state = $5::json, pushed_hash = $6, pushed_stamp = $11,
          pushed_version = CASE WHEN pushed_version IS NOT DISTINCT FROM $10::int THEN $7 ELSE pushed_version END,
          status = $8, last_error = $9, attempts = 0, last_pushed_at = now(), updated_at = now()
        WHERE tenant_id = $1::uuid AND target_id = $2::uuid AND resource_id = $3::uuid`,
@@ -166,6 +171,7 @@ export class TargetLinkRepository {
         outcome.status,
         outcome.lastError ?? null,
         outcome.pushedVersionRead,
+        outcome.pushedStamp,
       ],
       'push_link_record_outcome',
     );

@@ -19,6 +19,17 @@ export interface ReconcileGolden {
   lifecycleState: 'active' | 'suspended' | 'deleted';
 }
 
+/** A remote object's link as a reconciliation page reads it (`linkedWithGolden`). */
+export interface LinkedObject {
+  link: ReconcileLink;
+  /** Clean under the current representation stamp: `link.pushedState` is what the hub would push now. */
+  current: boolean;
+  /** Null when the record is gone, and for a current link (not read). */
+  golden: ReconcileGolden | null;
+  /** `uuid_hash` of the resource id when the walk for missing objects would read the link. */
+  walkHash: number | null;
+}
+
 /** A contribution as the upstream-source check compares it. */
 export interface ReconcileContribution {
   sourceKey: string;
@@ -63,10 +74,13 @@ export class ReconcileStoreRepository {
   }
 
   /**
-   * Links by remote id with their golden records, in one statement (the per-page read). The pushed
-   * state comes only with links that have no pushed hash (drift recorded by an earlier run, a push
-   * not yet made): for the others it is read (`pushedState`) only when their pushed hash differs
-   * from the representation the hub would push now.
+   * Links by remote id with their golden records, in one statement (the per-page read). A link
+   * that is `current` — synced, clean (no newer version wanted) and recorded under `stamp`, the
+   * type's representation stamp now — comes with its pushed state, which is the representation
+   * the hub would push now, and without its golden record, which is not read at all (ADR 0702).
+   * Other links come with their golden record, and with their pushed state only when they have no
+   * pushed hash (drift recorded by an earlier run, a push not yet made): for the rest it is read
+   * (`pushedState`) only when their pushed hash differs from what the hub would push now.
    */
   async linkedWithGolden(
     tenantId: TenantId,
@@ -75,30 +89,36 @@ export class ReconcileStoreRepository {
     remoteIds: readonly string[],
     /** When the run started: a link the missing-object walk would read comes with its `walkHash`. */
     runStartedAt: Date,
-  ): Promise<Map<string, { link: ReconcileLink; golden: ReconcileGolden | null; walkHash: number | null }>> {
+    /** The type's representation stamp (null: every link comes with its golden record). */
+    stamp: string | null,
+  ): Promise<Map<string, LinkedObject>> {
     if (!remoteIds.length) return new Map();
     const rows = await this.prisma.rawQuery<
       LinkRow & {
+        current: boolean;
         attributes: Record<string, unknown> | null;
         version: number | null;
         lifecycle_state: ReconcileGolden['lifecycleState'] | null;
         walk_hash: number | null;
       }
     >(
-      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash,
-         CASE WHEN l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
+      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash, c.current,
+         CASE WHEN c.current OR l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
          CASE WHEN ${walked('$4')} THEN uuid_hash(l.resource_id) END AS walk_hash,
          r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM target_links l
-       -- One primary-key probe per link (LIMIT keeps the planner from flattening it): as a join it
-       -- was planned as a hash join over every resource of the tenant, once per page. The links
-       -- themselves by "= ANY" (one index scan for the page; a LATERAL probe per remote id cost
-       -- Postgres half as much again): planned against statistics taken before a bulk of new links
-       -- this scanned every link of the target, which is why levelling refreshes them (ADR 0702).
+       CROSS JOIN LATERAL (SELECT (l.status = 'synced' AND l.pushed_stamp = $6::text
+         AND l.pushed_version = l.desired_version) IS TRUE AS current) c
+       -- One primary-key probe per link that is not current (LIMIT keeps the planner from
+       -- flattening it): as a join it was planned as a hash join over every resource of the
+       -- tenant, once per page. The links themselves by "= ANY" (one index scan for the page; a
+       -- LATERAL probe per remote id cost Postgres half as much again): planned against statistics
+       -- taken before a bulk of new links this scanned every link of the target, which is why
+       -- levelling refreshes them (ADR 0702).
        LEFT JOIN LATERAL (SELECT attributes, version, lifecycle_state FROM resources
-         WHERE tenant_id = $1::uuid AND id = l.resource_id LIMIT 1) r ON true
+         WHERE NOT c.current AND tenant_id = $1::uuid AND id = l.resource_id LIMIT 1) r ON true
        WHERE l.target_id = $2::uuid AND l.remote_id = ANY($3::text[]) AND l.resource_type = $5`,
-      [tenantId, targetId, remoteIds, runStartedAt, resourceType],
+      [tenantId, targetId, remoteIds, runStartedAt, resourceType, stamp],
       'reconcile_linked_with_golden',
     );
     return new Map(
@@ -107,6 +127,7 @@ export class ReconcileStoreRepository {
         {
           link: toLink(r),
           walkHash: r.walk_hash,
+          current: r.current,
           // The record's id is the link's: only whether it exists comes with it.
           golden:
             r.version !== null
@@ -249,7 +270,7 @@ export class ReconcileStoreRepository {
     status?: 'synced',
   ): Promise<boolean> {
     const rows = await this.prisma.rawQuery(
-      `UPDATE target_links SET pushed_state = $5::jsonb, pushed_hash = NULL, pushed_version = NULL,
+      `UPDATE target_links SET pushed_state = $5::json, pushed_hash = NULL, pushed_stamp = NULL, pushed_version = NULL,
          status = COALESCE($6, CASE WHEN status = 'failed' THEN 'pending' ELSE status END), attempts = 0,
          updated_at = now()
        WHERE target_id = $1::uuid AND resource_id = $2::uuid AND remote_id = $3
@@ -277,11 +298,11 @@ export class ReconcileStoreRepository {
     if (!rows.length) return { locked: new Set(), marked: new Set() };
     const result = await this.prisma.rawQuery<{ resource_id: string; marked: boolean }>(
       `WITH v AS MATERIALIZED (
-         SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[])
+         SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[])
            AS v(resource_id, remote_id, pushed_hash, state, status)
          WHERE pg_try_advisory_xact_lock(hashtext($7::text), hashtext(resource_id::text))
        ), marked AS (
-         UPDATE target_links l SET pushed_state = v.state, pushed_hash = NULL, pushed_version = NULL,
+         UPDATE target_links l SET pushed_state = v.state, pushed_hash = NULL, pushed_stamp = NULL, pushed_version = NULL,
            status = COALESCE(v.status, CASE WHEN l.status = 'failed' THEN 'pending' ELSE l.status END),
            attempts = 0, updated_at = now()
          FROM v
@@ -310,7 +331,8 @@ export class ReconcileStoreRepository {
   /** Missing: the link forgets the remote object, so the next push matches or creates it again. */
   async forgetRemote(targetId: string, resourceId: string, remoteId: string): Promise<boolean> {
     const rows = await this.prisma.rawQuery(
-      `UPDATE target_links SET remote_id = NULL, pushed_state = NULL, pushed_hash = NULL, pushed_version = NULL,
+      `UPDATE target_links SET remote_id = NULL, pushed_state = NULL, pushed_hash = NULL, pushed_stamp = NULL,
+         pushed_version = NULL,
          status = 'pending', attempts = 0, last_error = NULL, updated_at = now()
        WHERE target_id = $1::uuid AND resource_id = $2::uuid AND remote_id = $3 RETURNING 1`,
       [targetId, resourceId, remoteId],
@@ -333,10 +355,11 @@ export class ReconcileStoreRepository {
     const rows = await this.prisma.rawQuery(
       `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, remote_id, pushed_state,
          desired_version, status, updated_at)
-       SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3::uuid, $4, $5, $6::jsonb, r.version, 'pending', now()
+       SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3::uuid, $4, $5, $6::json, r.version, 'pending', now()
        FROM resources r WHERE r.tenant_id = $1::uuid AND r.id = $3::uuid
        ON CONFLICT (target_id, resource_id) DO UPDATE SET remote_id = EXCLUDED.remote_id,
-         pushed_state = EXCLUDED.pushed_state, pushed_hash = NULL, pushed_version = NULL, status = 'pending',
+         pushed_state = EXCLUDED.pushed_state, pushed_hash = NULL, pushed_stamp = NULL, pushed_version = NULL,
+         status = 'pending',
          attempts = 0, last_error = NULL, updated_at = now()
        WHERE target_links.remote_id IS NULL
        RETURNING 1`,

@@ -391,6 +391,7 @@ export class PushStepService {
         await this.memberships.clear(target.id, resourceId);
 
       const logged = entries.length;
+      const pushedHash = pushedState && status === 'synced' ? representationHash(pushedState) : null;
       let again = await this.store.record(
         tenantId,
         target.id,
@@ -398,7 +399,8 @@ export class PushStepService {
         {
           remoteId,
           pushedState,
-          pushedHash: pushedState && status === 'synced' ? representationHash(pushedState) : null,
+          pushedHash,
+          pushedStamp: stampOf(type.stamp, desired, pushedState, pushedHash),
           pushedVersion,
           pushedVersionRead: link.pushedVersion,
           status,
@@ -999,4 +1001,19 @@ function describePlan(plan: PushPlan): Record<string, unknown> {
 
 function removeOp(memberRemoteId: string): PatchOperation {
   return { op: 'remove', path: `members[value eq ${printValue(memberRemoteId)}]` };
+}
+
+/**
+ * The configuration stamp a link records with what it holds (ADR 0702): only when the target now
+ * holds exactly the representation this push built — sent by this push, or the same content
+ * already there — never a state kept from before (an unchanged PATCH base, a deprovisioning).
+ */
+function stampOf(
+  stamp: string | null,
+  desired: JsonObject | null,
+  pushedState: JsonObject | null,
+  pushedHash: string | null,
+): string | null {
+  if (stamp === null || desired === null || pushedState === null || pushedHash === null) return null;
+  return pushedState === desired || pushedHash === representationHash(desired) ? stamp : null;
 }

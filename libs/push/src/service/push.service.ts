@@ -202,6 +202,8 @@ export class PushService implements OnModuleInit {
         remoteId: link.remoteId,
         pushedState: link.pushedState,
         pushedHash: link.pushedHash,
+        // What the target keeps is not the record's representation (it is deleted or out of scope).
+        pushedStamp: null,
         pushedVersion: link.desiredVersion,
         pushedVersionRead: link.pushedVersion,
         status: 'synced',

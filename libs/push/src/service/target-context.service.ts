@@ -6,7 +6,7 @@ import { ScimClient } from '@hub/scim-client';
 import { targetConnection } from '../target-connection';
 import { SecretBox } from '@hub/secrets';
 import { effectiveCapabilities, endpointFor } from '../capabilities';
-import { compileMapping, type CompiledMapping } from '../representation';
+import { compileMapping, representationStamp, type CompiledMapping } from '../representation';
 import { compileScope, type CompiledScope } from '../scope';
 import type { StoredCapabilities, TargetResourceTypeConfig, TargetSecrets } from '../target-config';
 
@@ -17,6 +17,8 @@ export interface TypeContext {
   readonly endpoint: string;
   readonly mapping: CompiledMapping;
   readonly scope: CompiledScope;
+  /** `representationStamp` of this configuration (null: a reconciliation always reads the record). */
+  readonly stamp: string | null;
 }
 
 /** Everything a push needs about a target: the row, a pooled client, compiled per-type configuration. */
@@ -100,12 +102,15 @@ export class TargetContexts {
       ...(raw.scope ? { scope: raw.scope } : {}),
       ...(raw.memberBatchSize ? { memberBatchSize: raw.memberBatchSize } : {}),
     };
+    const mapping = compileMapping(config.mapping);
+    const scope = compileScope(config.scope, schemas);
     return {
       config,
       schemas,
       endpoint: endpointFor(resourceType, capabilities, config.endpoint),
-      mapping: compileMapping(config.mapping),
-      scope: compileScope(config.scope, schemas),
+      mapping,
+      scope,
+      stamp: representationStamp({ config, schemas, capabilities, mapping, scope }),
     };
   }
 
