@@ -77,6 +77,29 @@ describe('PageReader', () => {
     expect(server.asked).toHaveLength(11); // no request beyond totalResults
   });
 
+  it('says when the pages asked for are the last ones: index paging by totalResults, cursors by the last answer', async () => {
+    for (const pagination of ['index', 'cursor'] as const) {
+      const server = listing(1_050, { cursor: pagination === 'cursor' });
+      const reader = new PageReader<number>({
+        pagination,
+        count: 100,
+        parallel: 2,
+        ahead: 3,
+        fetch: server.fetch,
+        prepare: async (r) => r.length,
+      });
+      // Whether the end was in sight when each page was handed out.
+      const seen: boolean[] = [];
+      for (let page = await reader.next(); page; page = await reader.next()) seen.push(reader.lastAsked);
+      expect(seen).toHaveLength(11);
+      // Never before the last page was asked for; from then on, always.
+      const first = seen.indexOf(true);
+      expect(first).toBeGreaterThan(0);
+      expect(seen.slice(first).every(Boolean)).toBe(true);
+      expect(seen.length - first).toBeLessThanOrEqual(pagination === 'index' ? 4 : 2);
+    }
+  });
+
   it('learns the page size the server really serves from its first answer', async () => {
     const server = listing(250, { cap: 40 });
     const { ids } = await readAll(server, { count: 500, prepare: async () => 0 });

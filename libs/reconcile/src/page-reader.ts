@@ -36,6 +36,7 @@ export class PageReader<P> {
   private nextStart = 1;
   private cursorChain: Promise<string | null> = Promise.resolve('');
   private ended = false;
+  private cursorEnded = false;
   private requests = 0;
   private inFlight = 0;
   private readonly queued: Array<() => void> = [];
@@ -54,6 +55,12 @@ export class PageReader<P> {
     }
     this.schedule();
     return { resources, prepared: (await slot.prepared)! };
+  }
+
+  /** No page is left to ask for: the pages asked for are the last ones (the end is in sight). */
+  get lastAsked(): boolean {
+    if (this.options.pagination === 'cursor') return this.cursorEnded;
+    return this.step !== undefined && this.total !== undefined && this.nextStart > this.total;
   }
 
   /** Stops asking; pages already asked for are dropped (their failures with them). */
@@ -116,7 +123,10 @@ export class PageReader<P> {
       cursor === null ? null : this.limited(() => this.options.fetch({ cursor }, this.options.count)),
     );
     const chain = Promise.all([previous, answer]).then(([cursor, a]) => {
-      if (!a?.nextCursor) return null;
+      if (!a?.nextCursor) {
+        this.cursorEnded = true;
+        return null;
+      }
       if (a.nextCursor === cursor) throw new Error('the server’s nextCursor does not advance');
       return a.nextCursor;
     });

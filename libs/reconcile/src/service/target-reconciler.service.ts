@@ -240,6 +240,9 @@ export class TargetReconciler {
         const resources = next.resources.filter((r) => typeof r.id === 'string' && r.id !== '');
         for (const r of resources) seen.add(r.id as string);
         await this.page(state, resources, next.prepared);
+        // The last pages are in: their drift goes page by page, not in a batch the run would wait
+        // for at its end.
+        if (reader.lastAsked) void state.remediations.flush();
       }
     } finally {
       reader.end();
