@@ -389,6 +389,49 @@ describe('reconciliation of targets', () => {
     expect(await stampOf(target.id)).toBeNull();
   });
 
+  it('links pushed before stamps existed become current once a run finds them holding what was pushed', async () => {
+    const { server, target } = await newTarget('app-restamp');
+    const total = await settled(server, target.id);
+    const store = worker.get(ReconcileStoreRepository);
+    const stamp = await stampOf(target.id);
+    const remoteIds = [...server.store.get('User')!.keys()];
+    const currentCount = async () =>
+      [
+        ...(await store.linkedWithGolden(tenantId, target.id, 'User', remoteIds, new Date(), stamp)).values(),
+      ].filter((h) => h.current).length;
+    // As an older hub left them: no stamp; and one link whose pushed hash is not the hash of
+    // what the hub would push now (its pushed state proves nothing about the record).
+    const odd = remoteIds[0]!;
+    await env.prisma.rawQuery(
+      `UPDATE target_links SET pushed_stamp = NULL,
+         pushed_hash = CASE WHEN remote_id = $2 THEN 'another hash' ELSE pushed_hash END
+       WHERE target_id = $1::uuid`,
+      [target.id, odd],
+    );
+    expect(await currentCount()).toBe(0);
+    const reconcile = async (dryRun: boolean) =>
+      runToEnd(
+        (
+          await admin('POST', `/admin/v1/targets/${target.id}/reconciliations`, {
+            resourceType: 'User',
+            dryRun,
+          })
+        ).body.id,
+      );
+    // A dry run writes nothing, stamps included.
+    expect(await reconcile(true)).toMatchObject({ status: 'done', counts: { in_sync: total } });
+    expect(await currentCount()).toBe(0);
+    expect(await reconcile(false)).toMatchObject({ status: 'done', counts: { in_sync: total } });
+    expect(await currentCount()).toBe(total - 1);
+    const [oddLink] = await env.prisma.rawQuery<{ pushed_stamp: string | null }>(
+      `SELECT pushed_stamp FROM target_links WHERE target_id = $1::uuid AND remote_id = $2`,
+      [target.id, odd],
+    );
+    expect(oddLink!.pushed_stamp).toBeNull();
+    // And the next run compares them by what was pushed, with the same verdict.
+    expect(await reconcile(true)).toMatchObject({ status: 'done', counts: { in_sync: total } });
+  });
+
   it('a policy that deletes orphans removes them; settings are validated and stored on the target', async () => {
     const { server, target } = await newTarget('app-b');
     await scim('POST', '/Users', { schemas: [USER], userName: 'hermes' });

@@ -22,6 +22,8 @@ export interface ReconcileGolden {
 /** A remote object's link as a reconciliation page reads it (`linkedWithGolden`). */
 export interface LinkedObject {
   link: ReconcileLink;
+  /** Synced, and no newer golden version wanted (`pushed_version = desired_version`). */
+  clean: boolean;
   /** Clean under the current representation stamp: `link.pushedState` is what the hub would push now. */
   current: boolean;
   /** Null when the record is gone, and for a current link (not read). */
@@ -95,6 +97,7 @@ export class ReconcileStoreRepository {
     if (!remoteIds.length) return new Map();
     const rows = await this.prisma.rawQuery<
       LinkRow & {
+        clean: boolean;
         current: boolean;
         attributes: Record<string, unknown> | null;
         version: number | null;
@@ -102,13 +105,14 @@ export class ReconcileStoreRepository {
         walk_hash: number | null;
       }
     >(
-      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash, c.current,
+      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash, c.clean, c.current,
          CASE WHEN c.current OR l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
          CASE WHEN ${walked('$4')} THEN uuid_hash(l.resource_id) END AS walk_hash,
          r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
        FROM target_links l
-       CROSS JOIN LATERAL (SELECT (l.status = 'synced' AND l.pushed_stamp = $6::text
-         AND l.pushed_version = l.desired_version) IS TRUE AS current) c
+       CROSS JOIN LATERAL (SELECT k.clean, k.clean AND l.pushed_stamp IS NOT DISTINCT FROM $6::text
+           AND $6::text IS NOT NULL AS current
+         FROM (SELECT (l.status = 'synced' AND l.pushed_version = l.desired_version) IS TRUE AS clean) k) c
        -- One primary-key probe per link that is not current (LIMIT keeps the planner from
        -- flattening it): as a join it was planned as a hash join over every resource of the
        -- tenant, once per page. The links themselves by "= ANY" (one index scan for the page; a
@@ -127,6 +131,7 @@ export class ReconcileStoreRepository {
         {
           link: toLink(r),
           walkHash: r.walk_hash,
+          clean: r.clean,
           current: r.current,
           // The record's id is the link's: only whether it exists comes with it.
           golden:
@@ -141,6 +146,32 @@ export class ReconcileStoreRepository {
         },
       ]),
     );
+  }
+
+  /**
+   * Records the representation stamp on clean links a run found holding exactly the
+   * representation the hub would push now (their pushed hash is its hash): links pushed before
+   * the stamp existed, or under a configuration that changed back, become current for the next
+   * run. Compare-and-set on the pushed hash and cleanliness the run read; `updated_at` is left
+   * alone (nothing about the link changed).
+   */
+  async stampCurrent(
+    targetId: string,
+    stamp: string,
+    links: readonly { resourceId: string; pushedHash: string }[],
+  ): Promise<number> {
+    if (!links.length) return 0;
+    const rows = await this.prisma.rawQuery(
+      `UPDATE target_links l SET pushed_stamp = $2
+       FROM unnest($3::uuid[], $4::text[]) AS v(resource_id, pushed_hash)
+       WHERE l.target_id = $1::uuid AND l.resource_id = v.resource_id AND l.pushed_hash = v.pushed_hash
+         AND l.status = 'synced' AND l.pushed_version = l.desired_version
+         AND l.pushed_stamp IS DISTINCT FROM $2
+       RETURNING 1`,
+      [targetId, stamp, links.map((l) => l.resourceId), links.map((l) => l.pushedHash)],
+      'reconcile_stamp_current',
+    );
+    return rows.length;
   }
 
   /** Links of these golden records at the target (to see whether a match is linked elsewhere). */

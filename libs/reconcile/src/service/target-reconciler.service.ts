@@ -273,17 +273,32 @@ export class TargetReconciler {
     // Most objects are linked and in sync: decided at once, without a promise each — a current
     // link's object by what was pushed (no record read, no representation built).
     const rest: JsonObject[] = [];
+    const stamps: Array<{ resourceId: string; pushedHash: string }> = [];
     for (const remote of resources) {
       const hit = linked.get(remote.id as string);
       if (hit && hit.walkHash !== null) state.seenLinks.add(hit.walkHash);
-      const inSync =
-        hit &&
-        (hit.current
-          ? holdsExactly(hit.link.pushedState as JsonObject, remote)
-          : this.inSyncAtOnce(state, remote, hit.golden));
-      if (inSync) report.count('in_sync');
-      else rest.push(remote);
+      if (hit?.current && holdsExactly(hit.link.pushedState as JsonObject, remote)) {
+        report.count('in_sync');
+        continue;
+      }
+      const desired = hit && !hit.current ? this.desiredAtOnce(state, hit.golden) : null;
+      if (!desired || !holdsExactly(desired, remote)) {
+        rest.push(remote);
+        continue;
+      }
+      report.count('in_sync');
+      // Pushed exactly this (its hash says so), before the stamp or under the same configuration
+      // again: current from the next run on.
+      const { link } = hit!;
+      if (
+        state.stamp &&
+        hit!.clean &&
+        link.pushedHash !== null &&
+        link.pushedHash === representationHash(desired)
+      )
+        stamps.push({ resourceId: link.resourceId, pushedHash: link.pushedHash });
     }
+    if (stamps.length && !run.dryRun) this.stampCurrent(state, stamps);
     // The others are independent (remediation locks per object): a few at a time.
     await forEachLimit(rest, PAGE_CONCURRENCY, async (remote) => {
       const remoteId = remote.id as string;
@@ -400,18 +415,31 @@ export class TargetReconciler {
   }
 
   /**
-   * The common case, synchronously: a live record in scope, its representation built without
-   * expressions or group lookups, held exactly by the object (`linked` would say `in_sync` and
-   * act on nothing). False means: take the full way.
+   * The representation of a live record in scope, built synchronously (no expressions, no group
+   * lookups), for the common case: the object holds exactly that (`linked` would say `in_sync`
+   * and act on nothing). Null means: take the full way.
    */
-  private inSyncAtOnce(state: RunContext, remote: JsonObject, golden: ReconcileGolden | null): boolean {
+  private desiredAtOnce(state: RunContext, golden: ReconcileGolden | null): JsonObject | null {
     const { type, run, ctx } = state;
-    if (!golden || golden.lifecycleState === 'deleted' || state.owned) return false;
-    if (type.scope.groups && run.resourceType !== 'Group') return false;
+    if (!golden || golden.lifecycleState === 'deleted' || state.owned) return null;
+    if (type.scope.groups && run.resourceType !== 'Group') return null;
     const record = { id: golden.id, resourceType: run.resourceType, attributes: golden.attributes };
-    if (!decideScope(type.scope, record, []).inScope) return false;
-    const desired = representationNow(golden, type.schemas, type.mapping, ctx.capabilities);
-    return desired !== null && holdsExactly(desired.body, remote);
+    if (!decideScope(type.scope, record, []).inScope) return null;
+    return representationNow(golden, type.schemas, type.mapping, ctx.capabilities)?.body ?? null;
+  }
+
+  /**
+   * Stamps links found holding exactly what the hub would push now (ADR 0702), beside the read:
+   * only the next run gains from it, so a failure is logged and the run goes on.
+   */
+  private stampCurrent(state: RunContext, links: Array<{ resourceId: string; pushedHash: string }>): void {
+    const { ctx, tenantId, run } = state;
+    const stamped = this.store.stampCurrent(ctx.target.id, state.stamp!, links).then(
+      () => undefined,
+      (error: Error) =>
+        this.logger.warn({ tenantId, runId: run.id, err: error.message }, 'links not stamped current'),
+    );
+    state.inflight.push(stamped);
   }
 
   /** The normalised comparison (ADR 0702), with the pushed state when it can add attributes. */
