@@ -93,12 +93,23 @@ export class EngineStore {
    * Fresh planner statistics for the engine's tables after a bulk change (the first full sync of a
    * directory): autovacuum gets to them only within a minute or so, and until then statements are
    * planned for the tables as they were — a delta's lookup of 100 keys by scanning 100,000
-   * contributions (585 ms) instead of probing the unique index.
+   * contributions (585 ms) instead of probing the unique index. What the planner lacked is the
+   * tables' sizes and the key columns' spread, which a small sample gives: only the columns
+   * statements select and join on (the JSON documents' statistics plan nothing here), from a
+   * tenth of the usual sample. The full refresh cost 2 s at 300,000 contributions, every 15 s of a
+   * bulk load, on a core the writes share; autovacuum still takes full statistics later.
    */
   async refreshStatistics(): Promise<void> {
-    await this.prisma.$executeRawUnsafe(
-      'ANALYZE contributions, resources, resource_provenance, engine_match_keys, group_members',
-    );
+    await this.prisma.sqlTransaction(async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL default_statistics_target = 10');
+      await tx.$executeRawUnsafe(
+        `ANALYZE contributions (tenant_id, source_id, resource_type, source_key, external_id, resource_id, deleted_at),
+           resources (tenant_id, resource_type, id, name_key, lifecycle_state, updated_at, delete_after),
+           resource_provenance (resource_id, tenant_id),
+           engine_match_keys,
+           group_members (tenant_id, group_id, member_id)`,
+      );
+    });
   }
 
   /** Advisory locks for correlation keys, taken in the order given (callers sort them). */
