@@ -16,6 +16,7 @@ import { validateTargetResourceTypes } from './target-config.validator';
 const registry = SchemaRegistry.withBuiltIns({ device: false });
 const users = registry.resourceType('User');
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 const base = (over: Partial<PlanInput>): PlanInput => ({
   desired: { schemas: [USER], userName: 'fry', title: 'Delivery boy' },
@@ -273,13 +274,23 @@ describe('representationStamp', () => {
     const others = [
       stamp({ mapping: explicit }),
       stamp({ scope: { filter: 'active eq true' } }),
-      stamp({ capabilities: { patch: !UNKNOWN_CAPABILITIES.patch } }),
+      // The extensions the target declares for the type.
+      stamp({
+        capabilities: {
+          resourceTypes: { User: { endpoint: '/Users', schema: USER, extensions: [ENTERPRISE] } },
+        },
+      }),
       // The tenant's schemas: the type without its extensions.
       stamp({ schemas: new ResourceTypeSchemas(users.resourceType, users.core.definition, []) }),
     ];
     expect(users.extensions.length).toBeGreaterThan(0);
     expect(others.every((s) => s !== null && s !== now)).toBe(true);
     expect(new Set(others).size).toBe(others.length);
+    // Not what decides nothing in it: PATCH support, when discovery ran.
+    expect(stamp({ capabilities: { patch: !UNKNOWN_CAPABILITIES.patch } })).toBe(now);
+    expect(
+      stamp({ capabilities: { discoveredAt: '2026-12-05T00:00:00Z' } as Partial<StoredCapabilities> }),
+    ).toBe(now);
   });
 
   it('is null when more than the record decides the representation: expressions, scope by group', () => {

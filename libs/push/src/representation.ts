@@ -20,7 +20,8 @@ export interface CompiledMapping {
 
 /**
  * Raised when a change to this module makes the same record and configuration give another
- * representation: links pushed under an older stamp are compared the long way again.
+ * representation, or makes it read more of the configuration or capabilities than
+ * `representationStamp` covers: links pushed under an older stamp are compared the long way again.
  */
 const REPRESENTATION_REVISION = 1;
 
@@ -43,7 +44,11 @@ export function representationStamp(input: {
   return hashJson({
     revision: REPRESENTATION_REVISION,
     config,
-    capabilities,
+    // What `declaredExtensions` reads: not the rest (when discovery last ran, PATCH support…).
+    capabilities: {
+      type: capabilities.resourceTypes[schemas.name] ?? null,
+      schemas: capabilities.schemas,
+    },
     resourceType: schemas.resourceType,
     core: schemas.core.definition,
     extensions: schemas.extensions.map((e) => ({ definition: e.definition, required: e.required })),
