@@ -1,7 +1,7 @@
 import { effectiveRate } from './service/target-gate.service';
 import { ResourceTypeSchemas, SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
-import { isDeprovisioning, planPush, representationHash, type PlanInput } from './plan';
+import { isDeprovisioning, linkStamp, planPush, representationHash, type PlanInput } from './plan';
 import { backfillPriority, classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
 import { compileMapping, representationNow, representationStamp, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
@@ -298,6 +298,27 @@ describe('representationStamp', () => {
       stamp({ mapping: { mode: 'explicit', attributes: [{ target: 'nickName', expression: 'userName' }] } }),
     ).toBeNull();
     expect(stamp({ scope: { groups: ['g1'] } })).toBeNull();
+  });
+});
+
+describe('linkStamp (what a push records with the pushed state)', () => {
+  const desired = { schemas: [USER], userName: 'fry', title: 'Delivery boy' };
+
+  it('the stamp when the target now holds exactly what the push built', () => {
+    // Sent by this push (create, PATCH, PUT record the representation itself).
+    expect(linkStamp('s1', desired, desired, representationHash(desired))).toBe('s1');
+    // Already there: a no-op push keeps the link's state, equal in content.
+    const kept = { title: 'Delivery boy', userName: 'fry', schemas: [USER] };
+    expect(linkStamp('s1', desired, kept, representationHash(kept))).toBe('s1');
+  });
+
+  it('none for a state that is not the representation, nor without a stamp, a representation or a hash', () => {
+    // A PATCH base the push left unchanged although it differs (a no-op by "no attribute differs").
+    const base = { schemas: [USER], userName: 'Fry', title: 'Delivery boy' };
+    expect(linkStamp('s1', desired, base, representationHash(base))).toBeNull();
+    expect(linkStamp(null, desired, desired, representationHash(desired))).toBeNull();
+    expect(linkStamp('s1', null, desired, representationHash(desired))).toBeNull(); // deprovisioned
+    expect(linkStamp('s1', desired, desired, null)).toBeNull(); // not synced
   });
 });
 

@@ -138,3 +138,18 @@ function matchValueCi(o: JsonObject, name: string): unknown {
   for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
   return undefined;
 }
+
+/**
+ * The configuration stamp a link records with what it holds (ADR 0702): only when the target now
+ * holds exactly the representation this push built — sent by this push, or the same content
+ * already there — never a state kept from before (an unchanged PATCH base, a deprovisioning).
+ */
+export function linkStamp(
+  stamp: string | null,
+  desired: JsonObject | null,
+  pushedState: JsonObject | null,
+  pushedHash: string | null,
+): string | null {
+  if (stamp === null || desired === null || pushedState === null || pushedHash === null) return null;
+  return pushedState === desired || pushedHash === representationHash(desired) ? stamp : null;
+}

@@ -17,7 +17,14 @@ import {
 import { printValue, type JsonObject, type PatchOperation } from '@hub/scim';
 import { HttpRequestError, sleep } from '@hub/scim-client';
 import { planMembership } from '../membership';
-import { isDeprovisioning, planPush, representationHash, type LinkState, type PushPlan } from '../plan';
+import {
+  isDeprovisioning,
+  linkStamp,
+  planPush,
+  representationHash,
+  type LinkState,
+  type PushPlan,
+} from '../plan';
 import {
   classifyFailure,
   deletionAllowed,
@@ -400,7 +407,7 @@ export class PushStepService {
           remoteId,
           pushedState,
           pushedHash,
-          pushedStamp: stampOf(type.stamp, desired, pushedState, pushedHash),
+          pushedStamp: linkStamp(type.stamp, desired, pushedState, pushedHash),
           pushedVersion,
           pushedVersionRead: link.pushedVersion,
           status,
@@ -1001,19 +1008,4 @@ function describePlan(plan: PushPlan): Record<string, unknown> {
 
 function removeOp(memberRemoteId: string): PatchOperation {
   return { op: 'remove', path: `members[value eq ${printValue(memberRemoteId)}]` };
-}
-
-/**
- * The configuration stamp a link records with what it holds (ADR 0702): only when the target now
- * holds exactly the representation this push built — sent by this push, or the same content
- * already there — never a state kept from before (an unchanged PATCH base, a deprovisioning).
- */
-function stampOf(
-  stamp: string | null,
-  desired: JsonObject | null,
-  pushedState: JsonObject | null,
-  pushedHash: string | null,
-): string | null {
-  if (stamp === null || desired === null || pushedState === null || pushedHash === null) return null;
-  return pushedState === desired || pushedHash === representationHash(desired) ? stamp : null;
 }
