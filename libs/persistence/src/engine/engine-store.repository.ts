@@ -187,18 +187,7 @@ export class EngineStore {
       resourceType,
       ids,
     );
-    const contributions = new Map<string, StoredContribution[]>();
-    for (const row of await tx.$queryRawUnsafe<ContributionRow[]>(
-      `SELECT ${CONTRIBUTION_COLUMNS} FROM contributions c
-       WHERE c.resource_id = ANY($2::uuid[]) AND c.tenant_id = $1::uuid`,
-      tenantId,
-      ids,
-    )) {
-      const c = contribution(row);
-      const list = contributions.get(c.resourceId!);
-      if (list) list.push(c);
-      else contributions.set(c.resourceId!, [c]);
-    }
+    const contributions = await this.contributionsOfMany(tx, tenantId, ids);
     return rows.map((row) => locked(row, contributions.get(row.id) ?? []));
   }
 
