@@ -164,6 +164,15 @@ export async function benchTenant(
  */
 export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const dir = process.env.BENCH_CPU_PROFILE;
+  const phases = process.env.BENCH_PHASES;
+  if (!dir && phases) {
+    const startedAt = Date.now();
+    try {
+      return await fn();
+    } finally {
+      fs.appendFileSync(phases, `${name}\t${startedAt}\t${Date.now()}\n`);
+    }
+  }
   if (!dir) return fn();
   const { Session } = await import('node:inspector/promises');
   const session = new Session();

@@ -95,20 +95,17 @@ export class ReconcileStoreRepository {
     stamp: string | null,
   ): Promise<Map<string, LinkedObject>> {
     if (!remoteIds.length) return new Map();
-    const rows = await this.prisma.rawQuery<
-      LinkRow & {
-        clean: boolean;
-        current: boolean;
-        attributes: Record<string, unknown> | null;
-        version: number | null;
-        lifecycle_state: ReconcileGolden['lifecycleState'] | null;
-        walk_hash: number | null;
-      }
-    >(
-      `SELECT l.resource_id, l.remote_id, l.status, l.pushed_hash, c.clean, c.current,
-         CASE WHEN c.current OR l.pushed_hash IS NULL THEN l.pushed_state END AS pushed_state,
-         CASE WHEN ${walked('$4')} THEN uuid_hash(l.resource_id) END AS walk_hash,
-         r.attributes, r.version, r.lifecycle_state::text AS lifecycle_state
+    // A current link's row carries what its comparison needs and what a remediation of it would
+    // send; status, cleanliness and the golden record only come for the others. Rows as arrays,
+    // one state letter for three columns: at 100,000 links a run, building and reading the
+    // fields was most of what the statement cost the hub.
+    const rows = await this.prisma.rawRows<LinkedRow>(
+      `SELECT l.remote_id, l.resource_id, l.pushed_hash,
+         CASE WHEN c.current THEN 'c' WHEN c.clean THEN 'k' ELSE 'd' END,
+         CASE WHEN c.current OR l.pushed_hash IS NULL THEN l.pushed_state END,
+         CASE WHEN ${walked('$4')} THEN uuid_hash(l.resource_id) END,
+         CASE WHEN NOT c.current THEN l.status END,
+         r.attributes, r.version, r.lifecycle_state::text
        FROM target_links l
        CROSS JOIN LATERAL (SELECT k.clean, k.clean AND l.pushed_stamp IS NOT DISTINCT FROM $6::text
            AND $6::text IS NOT NULL AS current
@@ -125,27 +122,31 @@ export class ReconcileStoreRepository {
       [tenantId, targetId, remoteIds, runStartedAt, resourceType, stamp],
       'reconcile_linked_with_golden',
     );
-    return new Map(
-      rows.map((r) => [
-        r.remote_id,
-        {
-          link: toLink(r),
-          walkHash: r.walk_hash,
-          clean: r.clean,
-          current: r.current,
-          // The record's id is the link's: only whether it exists comes with it.
-          golden:
-            r.version !== null
-              ? {
-                  id: r.resource_id,
-                  attributes: r.attributes!,
-                  version: r.version!,
-                  lifecycleState: r.lifecycle_state!,
-                }
-              : null,
-        },
-      ]),
-    );
+    const linked = new Map<string, LinkedObject>();
+    for (const [
+      remoteId,
+      resourceId,
+      pushedHash,
+      state,
+      pushedState,
+      walkHash,
+      status,
+      attributes,
+      version,
+      lifecycle,
+    ] of rows)
+      linked.set(remoteId, {
+        link: { resourceId, remoteId, status: status ?? 'synced', pushedState, pushedHash },
+        walkHash,
+        clean: state !== 'd',
+        current: state === 'c',
+        // The record's id is the link's: only whether it exists comes with it.
+        golden:
+          version !== null
+            ? { id: resourceId, attributes: attributes!, version, lifecycleState: lifecycle! }
+            : null,
+      });
+    return linked;
   }
 
   /**
@@ -495,6 +496,20 @@ export class ReconcileStoreRepository {
     }));
   }
 }
+
+/** A row of `linkedWithGolden`, its columns in order. */
+type LinkedRow = [
+  remoteId: string,
+  resourceId: string,
+  pushedHash: string | null,
+  state: 'c' | 'k' | 'd',
+  pushedState: Record<string, unknown> | null,
+  walkHash: number | null,
+  status: string | null,
+  attributes: Record<string, unknown> | null,
+  version: number | null,
+  lifecycleState: ReconcileGolden['lifecycleState'] | null,
+];
 
 interface LinkRow {
   resource_id: string;
