@@ -273,6 +273,8 @@ export class TargetReconciler {
     // Most objects are linked and in sync: decided at once, without a promise each — a current
     // link's object by what was pushed (no record read, no representation built).
     const rest: JsonObject[] = [];
+    // What `desiredAtOnce` built for an object that does not hold it, so `linked` does not build it again.
+    const built = new Map<JsonObject, JsonObject>();
     const stamps: Array<{ resourceId: string; pushedHash: string }> = [];
     for (const remote of resources) {
       const hit = linked.get(remote.id as string);
@@ -283,6 +285,7 @@ export class TargetReconciler {
       }
       const desired = hit && !hit.current ? this.desiredAtOnce(state, hit.golden) : null;
       if (!desired || !holdsExactly(desired, remote)) {
+        if (desired) built.set(remote, desired);
         rest.push(remote);
         continue;
       }
@@ -304,7 +307,7 @@ export class TargetReconciler {
       const remoteId = remote.id as string;
       const hit = linked.get(remoteId);
       if (hit) {
-        await this.linked(state, report, remote, hit);
+        await this.linked(state, report, remote, hit, built.get(remote));
         return;
       }
       const value = matchValue(remote, matchAttr);
@@ -349,13 +352,15 @@ export class TargetReconciler {
     report: ReportPage,
     remote: JsonObject,
     hit: LinkedObject,
+    /** The representation, when the page already built it (a live record in scope). */
+    built?: JsonObject,
   ): Promise<void> {
     const { tenantId, ctx, type, run, owned } = state;
     const { link, golden } = hit;
-    let desired: JsonObject | null = null;
+    let desired: JsonObject | null = built ?? null;
     // A current link's pushed state is the representation the hub would push now.
     if (hit.current) desired = link.pushedState as JsonObject;
-    else if (golden && golden.lifecycleState !== 'deleted') {
+    else if (!built && golden && golden.lifecycleState !== 'deleted') {
       const memberOf =
         type.scope.groups && run.resourceType !== 'Group'
           ? await this.golden.groupIdsOf(tenantId, golden.id)
