@@ -415,20 +415,21 @@ export class PushStepService {
         entries,
       );
       // Work after the record (hooks, group hand-offs) leaves a window for a fan-out whose job
-      // BullMQ dropped (this one is running): the link is read again at the end then.
+      // BullMQ dropped (this one is running): the link is read again at the end then. A hook
+      // that had nothing to do (the target owns no attributes) opens no window.
       let after = false;
       if (answered && remoteId && status === 'synced' && this.afterPush) {
-        after = true;
-        await this.afterPush({
+        after = await this.afterPush({
           tenantId,
           targetId: target.id,
           resourceId,
           resourceType,
           remoteId,
           remote: answered,
-        }).catch((e: Error) =>
-          this.logger.warn({ targetId: target.id, resourceId, err: e.message }, 'after-push hook failed'),
-        );
+        }).catch((e: Error) => {
+          this.logger.warn({ targetId: target.id, resourceId, err: e.message }, 'after-push hook failed');
+          return true;
+        });
       }
       // The target answered: its failure streak ends, with the slot's release (one round trip).
       if (plan.kind !== 'noop') slot.resetStreak = true;
@@ -788,8 +789,11 @@ export class PushStepService {
     return true;
   }
 
-  /** Set by @hub/reconcile: the attributes a target owns come back from its answer (ADR 0702). */
-  afterPush?: (pushed: PushedObject) => Promise<void>;
+  /**
+   * Set by @hub/reconcile: the attributes a target owns come back from its answer (ADR 0702).
+   * Resolves to whether it did any work (then the link is read again before the step ends).
+   */
+  afterPush?: (pushed: PushedObject) => Promise<boolean>;
 
   /** Set by PushService: enqueues the groups a member push made dirty. */
   onGroupsDirty?: (tenantId: TenantId, targetId: string, groupIds: string[]) => void;

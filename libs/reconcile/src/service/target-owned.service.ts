@@ -97,9 +97,10 @@ export class TargetOwnedService implements OnModuleInit {
     });
   }
 
-  private async afterPush(pushed: PushedObject): Promise<void> {
+  /** Whether there was anything to do: false when the target owns no attributes of the type. */
+  private async afterPush(pushed: PushedObject): Promise<boolean> {
     const owned = await this.owned(pushed.tenantId, pushed.targetId, pushed.resourceType);
-    if (!owned) return;
+    if (!owned) return false;
     await this.absorb(
       pushed.tenantId,
       pushed.targetId,
@@ -109,6 +110,7 @@ export class TargetOwnedService implements OnModuleInit {
       pushed.remote,
       owned,
     );
+    return true;
   }
 
   private async load(
