@@ -107,4 +107,41 @@ describe('push link bookkeeping', () => {
     expect(await store.record(tenantId, targetId, id, outcome(2, again.link!.pushedVersion), [])).toBe(false);
     expect(await links.get(tenantId, targetId, id)).toMatchObject({ pushedVersion: 2, desiredVersion: 2 });
   });
+  it('records a batch through indexes, however few rows the planner expects the links table to hold', async () => {
+    // Thousands of links, analysed: the size at which a join costed at jsonb_to_recordset's fixed
+    // 100 rows chose to hash a sequential scan of every link for each batch of a few (ADR 0603).
+    const other = randomUUID();
+    await env.prisma.rawQuery(
+      `INSERT INTO targets (id, tenant_id, name, base_url, updated_at) VALUES ($1, $2, 'many', 'http://127.0.0.1:1', now())`,
+      [other, tenantId],
+    );
+    await env.prisma.rawQuery(
+      `INSERT INTO target_links (id, tenant_id, target_id, resource_id, resource_type, desired_version, status, updated_at)
+       SELECT gen_random_uuid(), $1, $2, gen_random_uuid(), 'User', 1, 'pending', now() FROM generate_series(1, 3000)`,
+      [tenantId, other],
+    );
+    await env.prisma.rawQuery('ANALYZE target_links', []);
+    const id = await resource(1);
+    await links.bumpDesired(tenantId, [other], id, 'User', 1);
+    const sql = jest.spyOn(env.prisma, 'rawQuery');
+    await store.record(tenantId, other, id, outcome(1, null), []);
+    const recordSql = sql.mock.calls.find((c) => c[2] === 'push_step_record')![0];
+    sql.mockRestore();
+
+    // The plan a named statement settles on after its first executions: the generic one.
+    const plan = await env.prisma.sqlTransaction(async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL plan_cache_mode = force_generic_plan');
+      await tx.$executeRawUnsafe(`PREPARE push_record_plan(jsonb, jsonb) AS ${recordSql}`);
+      try {
+        const rows = await tx.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
+          `EXPLAIN EXECUTE push_record_plan('[]', '[]')`,
+        );
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await tx.$executeRawUnsafe('DEALLOCATE push_record_plan');
+      }
+    });
+    expect(plan).toMatch(/Index Scan using target_links_target_id_resource_id_key/);
+    expect(plan).not.toMatch(/Seq Scan on target_links/);
+  });
 });
