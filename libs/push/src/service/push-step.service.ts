@@ -139,15 +139,41 @@ class LazySlot {
 
   constructor(
     private readonly gate: TargetGate,
-    private readonly target: { id: string; concurrency: number },
+    private readonly target: { id: string; concurrency: number; rateLimit: number },
     private readonly maxWaitMs: number,
   ) {}
 
-  async take(trace: PushTraceStep[]): Promise<void> {
-    if (this.holder) return;
+  get held(): boolean {
+    return this.holder !== undefined;
+  }
+
+  /**
+   * The slot and the first request's rate token in one round trip. A token further off than
+   * `tokenWaitMs` takes no slot: a step that may defer ends as waiting, one that may not (provision
+   * on demand) comes back for both.
+   */
+  async take(trace: PushTraceStep[], tokenWaitMs: number, mayDefer: boolean): Promise<void> {
     const holder = randomUUID();
     const deadline = Date.now() + this.maxWaitMs;
-    for (let pause = 5; !(await this.gate.acquire(this.target.id, this.target.concurrency, holder));) {
+    for (let pause = 5; ;) {
+      const r = await this.gate.acquireWithToken(
+        this.target.id,
+        this.target.concurrency,
+        holder,
+        this.target.rateLimit,
+        tokenWaitMs,
+      );
+      if (r.slot) {
+        this.holder = holder;
+        if (r.waitMs > 0) await sleep(r.waitMs);
+        return;
+      }
+      if (r.waitMs > 0) {
+        if (mayDefer)
+          throw new WaitSignal(r.waitMs + jitter(Math.min(1000, r.waitMs / 2 + 20)), 'rate limit');
+        await sleep(Math.min(r.waitMs, 1_000));
+        continue;
+      }
       if (Date.now() + pause > deadline) {
         trace.push({ step: 'lock', detail: { slots: 'all taken' } });
         throw new BusySignal(jitter(150));
@@ -155,7 +181,6 @@ class LazySlot {
       await sleep(pause);
       pause = Math.min(pause * 2, 100);
     }
-    this.holder = holder;
   }
 
   async release(): Promise<void> {
@@ -250,16 +275,16 @@ export class PushStepService {
     }
     const label = labelOf(record, link);
     const claims: string[] = [];
-    let firstRequest = true;
     let answered: JsonObject | undefined;
     const send = async <T>(
       sent: Sent,
       fn: () => Promise<T>,
       detail: Record<string, unknown> = {},
     ): Promise<T> => {
-      await slot.take(trace);
-      await this.takeToken(ctx, firstRequest && !options.sync);
-      firstRequest = false;
+      // The first request takes the slot with its token; the step's later ones a token each.
+      if (!slot.held)
+        await slot.take(trace, options.sync ? 10_000 : this.tuning.maxInlineWaitMs, !options.sync);
+      else await this.takeToken(ctx);
       trace.push({ step: 'request', detail: { method: sent.method, path: sent.path, ...detail } });
       const started = Date.now();
       try {
@@ -842,19 +867,15 @@ export class PushStepService {
     return reason;
   }
 
-  private async takeToken(ctx: TargetContext, mayDefer: boolean): Promise<void> {
+  /** A later request's token under a held slot: waited for, up to 10 s at a time. */
+  private async takeToken(ctx: TargetContext): Promise<void> {
     const { target } = ctx;
     for (;;) {
-      const r = await this.gate.reserve(
-        target.id,
-        target.rateLimit,
-        mayDefer ? this.tuning.maxInlineWaitMs : 10_000,
-      );
+      const r = await this.gate.reserve(target.id, target.rateLimit, 10_000);
       if (r.reserved) {
         if (r.waitMs > 0) await sleep(r.waitMs);
         return;
       }
-      if (mayDefer) throw new WaitSignal(r.waitMs + jitter(Math.min(1000, r.waitMs / 2 + 20)), 'rate limit');
       await sleep(Math.min(r.waitMs, 1_000));
     }
   }
