@@ -18,6 +18,7 @@ import { printValue, type JsonObject, type PatchOperation } from '@hub/scim';
 import { HttpRequestError, sleep } from '@hub/scim-client';
 import { planMembership } from '../membership';
 import {
+  expectedRequests,
   isDeprovisioning,
   linkStamp,
   planPush,
@@ -104,6 +105,9 @@ export const DEFAULT_PUSH_TUNING: PushTuning = {
   probe: DEFAULT_PROBE_SCHEDULE,
 };
 
+/** Rate tokens a push takes with its slot at most: a plan that sends more takes the rest one by one. */
+const MAX_PREPAID_TOKENS = 4;
+
 class WaitSignal extends Error {
   constructor(
     readonly delayMs: number,
@@ -135,7 +139,11 @@ class BusySignal extends Error {
 class LazySlot {
   /** Ends the target's failure streak with the release (one round trip). */
   resetStreak = false;
+  /** Rate tokens the step expects to spend (`expectedRequests`): taken with the slot. */
+  tokens = 1;
   private holder: string | undefined;
+  /** When each token taken with the slot but not yet spent is due (ms, in order). */
+  private readonly prepaid: number[] = [];
 
   constructor(
     private readonly gate: TargetGate,
@@ -162,9 +170,13 @@ class LazySlot {
         holder,
         this.target.rateLimit,
         tokenWaitMs,
+        Math.min(MAX_PREPAID_TOKENS, Math.max(1, this.tokens)),
       );
       if (r.slot) {
         this.holder = holder;
+        const first = Date.now() + r.waitMs;
+        for (let k = 1; k < Math.min(MAX_PREPAID_TOKENS, this.tokens); k++)
+          this.prepaid.push(first + k * r.intervalMs);
         if (r.waitMs > 0) await sleep(r.waitMs);
         return;
       }
@@ -181,6 +193,18 @@ class LazySlot {
       await sleep(pause);
       pause = Math.min(pause * 2, 100);
     }
+  }
+
+  /**
+   * Spends a token taken with the slot, waiting until it is due (never earlier: the target's
+   * rate holds as if each had been taken alone); false when none is left.
+   */
+  async spendPrepaid(): Promise<boolean> {
+    const due = this.prepaid.shift();
+    if (due === undefined) return false;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(Math.ceil(wait));
+    return true;
   }
 
   async release(): Promise<void> {
@@ -284,7 +308,7 @@ export class PushStepService {
       // The first request takes the slot with its token; the step's later ones a token each.
       if (!slot.held)
         await slot.take(trace, options.sync ? 10_000 : this.tuning.maxInlineWaitMs, !options.sync);
-      else await this.takeToken(ctx);
+      else if (!(await slot.spendPrepaid())) await this.takeToken(ctx);
       trace.push({ step: 'request', detail: { method: sent.method, path: sent.path, ...detail } });
       const started = Date.now();
       try {
@@ -354,6 +378,7 @@ export class PushStepService {
       };
       let plan = this.plan(ctx, type, desired, absentReason, linkState, resourceId);
       trace.push({ step: 'plan', detail: describePlan(plan) });
+      slot.tokens = expectedRequests(plan);
 
       // The accidental-deletion threshold.
       if (isDeprovisioning(plan, linkState) && link.status !== 'confirmed') {

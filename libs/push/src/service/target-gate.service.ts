@@ -50,8 +50,9 @@ end
 return 0
 `;
 
-// ACQUIRE, then RESERVE for the same caller, in one round trip: -1 all slots taken; ≤ -2 the
-// token is too far off (-2 - ms to come back; no slot taken); ≥ 0 slot and token, wait that many ms.
+// ACQUIRE, then RESERVE of ARGV[6] consecutive tokens for the same caller, in one round trip:
+// -1 all slots taken; ≤ -2 the first token is too far off (-2 - ms to come back; no slot taken);
+// ≥ 0 slot and tokens, wait that many ms for the first (the k-th comes k intervals later).
 const ACQUIRE_WITH_TOKEN = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -64,8 +65,15 @@ local wait = start - now
 if wait > tonumber(ARGV[5]) * 1000 then return -2 - math.floor(wait / 1000) end
 redis.call('ZADD', KEYS[1], nowMs + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4])), 'PX', 60000 + math.floor(wait / 1000))
+redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4]) * tonumber(ARGV[6])), 'PX', 60000 + math.floor(wait / 1000))
 return math.floor(wait / 1000)
+`;
+
+// A slot handed back, and with ARGV[2] = 1 the target's failure streak ended too (one command).
+const RELEASE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+return 1
 `;
 
 // A lease kept only by its holder: renewed (PEXPIRE) or released (DEL) when the value is still theirs.
@@ -114,6 +122,7 @@ export class TargetGate implements OnApplicationShutdown {
     // A deprovisioning claim is a lease like a slot: the same script on its own key.
     this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: ACQUIRE });
     this.redis.defineCommand('gateAcquireWithToken', { numberOfKeys: 2, lua: ACQUIRE_WITH_TOKEN });
+    this.redis.defineCommand('gateRelease', { numberOfKeys: 2, lua: RELEASE });
     this.redis.defineCommand('gateRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE });
     this.redis.defineCommand('gateEndLease', { numberOfKeys: 1, lua: END_LEASE });
   }
@@ -140,9 +149,10 @@ export class TargetGate implements OnApplicationShutdown {
   }
 
   /**
-   * A slot and a rate token at once, for a caller that sends one request under the slot (one
-   * round trip instead of two). `slot: false`: all slots are taken. Not reserved: the token is
-   * more than `maxWaitMs` away and no slot was taken; come back in `waitMs`.
+   * A slot and rate tokens at once (one round trip instead of one per request): `tokens`
+   * consecutive ones, the first after `waitMs`, each next `intervalMs` after the one before.
+   * `slot: false`: all slots are taken. Not reserved: the first token is more than `maxWaitMs`
+   * away and nothing was taken; come back in `waitMs`.
    */
   async acquireWithToken(
     targetId: string,
@@ -150,7 +160,8 @@ export class TargetGate implements OnApplicationShutdown {
     holder: string,
     ratePerSecond: number,
     maxWaitMs: number,
-  ): Promise<{ slot: boolean } & Reservation> {
+    tokens = 1,
+  ): Promise<{ slot: boolean; intervalMs: number } & Reservation> {
     const intervalUs = Math.ceil(1_000_000 / effectiveRate(ratePerSecond));
     const r = Number(
       await this.cmd().gateAcquireWithToken(
@@ -161,25 +172,24 @@ export class TargetGate implements OnApplicationShutdown {
         LEASE_MS,
         intervalUs,
         maxWaitMs,
+        Math.max(1, Math.floor(tokens)),
       ),
     );
-    if (r === -1) return { slot: false, reserved: false, waitMs: 0 };
+    const intervalMs = intervalUs / 1000;
+    if (r === -1) return { slot: false, reserved: false, waitMs: 0, intervalMs };
     return r >= 0
-      ? { slot: true, reserved: true, waitMs: r }
-      : { slot: false, reserved: false, waitMs: -2 - r };
+      ? { slot: true, reserved: true, waitMs: r, intervalMs }
+      : { slot: false, reserved: false, waitMs: -2 - r, intervalMs };
   }
 
   /** Hands a slot back; `resetStreak` also ends the target's failure streak (one round trip). */
   async release(targetId: string, holder: string, resetStreak = false): Promise<void> {
-    if (!resetStreak) {
-      await this.redis.zrem(this.key('slots', targetId), holder);
-      return;
-    }
-    await this.redis
-      .multi()
-      .zrem(this.key('slots', targetId), holder)
-      .del(this.key('streak', targetId))
-      .exec();
+    await this.cmd().gateRelease(
+      this.key('slots', targetId),
+      this.key('streak', targetId),
+      holder,
+      resetStreak ? 1 : 0,
+    );
   }
 
   /**
@@ -282,7 +292,9 @@ export class TargetGate implements OnApplicationShutdown {
         leaseMs: number,
         intervalUs: number,
         maxWaitMs: number,
+        tokens: number,
       ): Promise<number>;
+      gateRelease(slots: string, streak: string, holder: string, resetStreak: 0 | 1): Promise<number>;
       gateRenewLease(key: string, holder: string, leaseMs: number): Promise<number>;
       gateEndLease(key: string, holder: string): Promise<number>;
     };
