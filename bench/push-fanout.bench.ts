@@ -44,6 +44,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
  * 3. Change latency: an inbound SCIM PATCH accepted → the new value at all three targets, p50/p99,
  *    while a background writer changes other users at a steady rate.
  * 4. Worker peak RSS (VmHWM) after pushing N/10 users and after pushing N: flat, not linear.
+ * 5. The floor (push-floor-worker.ts, ADR 0603): the N users pushed to three fresh targets by a
+ *    process that reads, records and logs once per batch of 64 instead of once per object, and
+ *    takes no job, rate token or lock — what a hub that batches everything could reach here.
  */
 export const pushFanoutBenchmark: Benchmark = {
   name: 'push-fanout',
@@ -136,20 +139,8 @@ export const pushFanoutBenchmark: Benchmark = {
       for (const s of open) s.arrivals.length = 0;
       worker = startWorker(workerEnv);
       await waitFor(`${n} users at the open targets`, () => done(open, n), 3_600);
-      // From the first request any target saw to the last (the worker's boot is not the push's).
-      // Half a million arrivals at full size: a loop, not a spread into Math.max (call stack).
-      let first = Infinity;
-      let last = -Infinity;
-      let count = 0;
-      for (const s of open)
-        for (const at of s.arrivals) {
-          if (at < first) first = at;
-          if (at > last) last = at;
-          count++;
-        }
-      const seconds = (last - first) / 1000;
-      const hubRate = count / seconds;
-      const pushesPerS = (3 * (n - tenth)) / seconds;
+      const hubRate = requestRate(open);
+      const pushesPerS = (hubRate * (3 * (n - tenth))) / open.reduce((k, s) => k + s.arrivals.length, 0);
       ctx.log(
         `push-fanout: ${Math.round(pushesPerS)} pushes/s to three targets (${Math.round(hubRate)} requests/s)`,
       );
@@ -239,6 +230,36 @@ export const pushFanoutBenchmark: Benchmark = {
         },
       );
       for (const s of limited) await targets.update(tenantId, s.targetId, { enabled: false });
+
+      // The floor: the same N users to three fresh targets by a process that does once per batch
+      // what the hub does once per object (push-floor-worker.ts). The hub's worker is stopped.
+      ctx.log(`push-fanout: floor (${n} users to three targets, everything batched)`);
+      await worker.stop();
+      const floor = await addTargets('floor', 100_000, 16);
+      for (const s of floor) await targets.update(tenantId, s.targetId, { enabled: false });
+      await runFloor({
+        DATABASE_URL: config.database.url,
+        FLOOR_TENANT: tenantId,
+        FLOOR_TARGETS: JSON.stringify(floor.map((s) => ({ id: s.targetId, baseUrl: s.baseUrl }))),
+      });
+      if (!done(floor, n)) throw new Error('push-fanout: the floor did not push every user');
+      const floorRate = requestRate(floor);
+      rows.push(
+        {
+          benchmark: 'push-fanout',
+          metric: 'floor: requests/s at 3 targets, everything batched (no queue, limit, lock or plan)',
+          value: floorRate,
+          unit: 'req/s',
+          baseline: direct,
+        },
+        {
+          benchmark: 'push-fanout',
+          metric: 'unthrottled hub against the floor',
+          value: hubRate,
+          unit: 'req/s',
+          baseline: floorRate,
+        },
+      );
       return rows;
     } finally {
       await worker?.stop();
@@ -247,6 +268,38 @@ export const pushFanoutBenchmark: Benchmark = {
     }
   },
 };
+
+/**
+ * Requests per second the targets saw together, from the first request any of them saw to the
+ * last (a worker's boot is not the push's). Half a million arrivals at full size: a loop, not a
+ * spread into Math.max (call stack).
+ */
+function requestRate(set: readonly BenchTarget[]): number {
+  let first = Infinity;
+  let last = -Infinity;
+  let count = 0;
+  for (const s of set)
+    for (const at of s.arrivals) {
+      if (at < first) first = at;
+      if (at > last) last = at;
+      count++;
+    }
+  return count / ((last - first) / 1000);
+}
+
+/** Runs push-floor-worker.js to its end; rejects when it fails. */
+function runFloor(env: Record<string, string>): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [...HUB_NODE_FLAGS, path.join(ROOT, 'dist', 'bench', 'push-floor-worker.js')],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`push floor exited with ${code}`)),
+    ),
+  );
+}
 
 interface Worker {
   child: ChildProcess;
