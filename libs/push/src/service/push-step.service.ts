@@ -33,6 +33,7 @@ import {
   retryDelay,
   DEFAULT_PROBE_SCHEDULE,
 } from '../policies';
+import { PrepaidTokens } from '../prepaid-tokens';
 import { toRepresentation } from '../representation';
 import { decideScope } from '../scope';
 import type { LinkStatus } from '../target-config';
@@ -142,8 +143,8 @@ class LazySlot {
   /** Rate tokens the step expects to spend (`expectedRequests`): taken with the slot. */
   tokens = 1;
   private holder: string | undefined;
-  /** When each token taken with the slot but not yet spent is due (ms, in order). */
-  private readonly prepaid: number[] = [];
+  /** Tokens taken with the slot and not spent yet. */
+  private readonly prepaid = new PrepaidTokens();
 
   constructor(
     private readonly gate: TargetGate,
@@ -174,9 +175,8 @@ class LazySlot {
       );
       if (r.slot) {
         this.holder = holder;
-        const first = Date.now() + r.waitMs;
-        for (let k = 1; k < Math.min(MAX_PREPAID_TOKENS, this.tokens); k++)
-          this.prepaid.push(first + k * r.intervalMs);
+        const count = Math.min(MAX_PREPAID_TOKENS, this.tokens) - 1;
+        this.prepaid.add(Date.now() + r.waitMs + r.intervalMs, r.intervalMs, count);
         if (r.waitMs > 0) await sleep(r.waitMs);
         return;
       }
@@ -197,12 +197,11 @@ class LazySlot {
 
   /**
    * Spends a token taken with the slot, waiting until it is due (never earlier: the target's
-   * rate holds as if each had been taken alone); false when none is left.
+   * rate holds as if each had been taken alone); false when none is left or the rest are stale.
    */
   async spendPrepaid(): Promise<boolean> {
-    const due = this.prepaid.shift();
-    if (due === undefined) return false;
-    const wait = due - Date.now();
+    const wait = this.prepaid.take(Date.now());
+    if (wait === null) return false;
     if (wait > 0) await sleep(Math.ceil(wait));
     return true;
   }
