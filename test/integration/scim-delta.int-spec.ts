@@ -207,11 +207,14 @@ describe('delta queries for clients that pull (ADR 0701)', () => {
       }
     }
 
-    // Writers: creates, updates and deletes in parallel with the puller.
-    const live: string[] = [];
+    // Writers: creates, updates and deletes in parallel with the puller. Each writer changes only
+    // the users it created: one writer's DELETE landing between another's pick of the same user
+    // and its PATCH made that PATCH a 404.
+    const lives: string[][] = [[], [], []];
     const deleted: string[] = [];
     let step = 0;
     const writer = async (w: number) => {
+      const live = lives[w]!;
       for (let i = 0; i < 60; i++) {
         const roll = (i * 7 + w * 3) % 10;
         if (roll < 4 || live.length === 0) live.push(await create(`race.${w}.${i}`));
@@ -233,7 +236,7 @@ describe('delta queries for clients that pull (ADR 0701)', () => {
 
     // Every survivor at its current version; every deletion reported once; nothing else.
     const hub = new Map<string, string>();
-    for (const id of live) {
+    for (const id of lives.flat()) {
       const res = await scim(ctx.api, token, 'GET', `/Users/${id}`);
       hub.set(id, res.body.meta.version);
     }
