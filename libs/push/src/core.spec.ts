@@ -1,14 +1,7 @@
 import { effectiveRate } from './service/target-gate.service';
 import { ResourceTypeSchemas, SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
-import {
-  expectedRequests,
-  isDeprovisioning,
-  linkStamp,
-  planPush,
-  representationHash,
-  type PlanInput,
-} from './plan';
+import { isDeprovisioning, linkStamp, planPush, representationHash, type PlanInput } from './plan';
 import { backfillPriority, classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
 import { compileMapping, representationNow, representationStamp, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
@@ -87,30 +80,6 @@ describe('planPush', () => {
     expect(
       planPush(base({ desired: null, link: lost, resourceId: 'hub-1', deprovision: 'leave' })),
     ).toMatchObject({ kind: 'noop' });
-  });
-});
-
-describe('expectedRequests (the rate tokens a push takes with its slot)', () => {
-  const pushedState = { schemas: [USER], userName: 'fry', title: 'Intern', active: true };
-  const link = { remoteId: 'r1', pushedState, pushedHash: representationHash(pushedState), status: 'synced' };
-
-  it('counts the match and the POST of a create, one when the target cannot filter', () => {
-    expect(expectedRequests(planPush(base({})))).toBe(2);
-    expect(expectedRequests(planPush(base({ filterSupported: false })))).toBe(1);
-  });
-
-  it('counts each PATCH request of a split difference, and one for PUT, DELETE and disable', () => {
-    const desired = { ...pushedState, title: 'Delivery boy', displayName: 'Fry' };
-    expect(expectedRequests(planPush(base({ link, desired, maxPatchOperations: 1 })))).toBe(2);
-    expect(expectedRequests(planPush(base({ link, desired })))).toBe(1);
-    expect(expectedRequests(planPush(base({ link, desired, patchSupported: false })))).toBe(1);
-    expect(expectedRequests(planPush(base({ link, desired: null, deprovision: 'delete' })))).toBe(1);
-    expect(expectedRequests(planPush(base({ link, desired: null })))).toBe(1);
-  });
-
-  it('takes none for a plan that sends nothing', () => {
-    expect(expectedRequests(planPush(base({ link, desired: pushedState })))).toBe(0);
-    expect(expectedRequests(planPush(base({ link, desired: null, deprovision: 'leave' })))).toBe(0);
   });
 });
 

@@ -113,27 +113,6 @@ export function planPush(input: PlanInput): PushPlan {
   return { kind: 'put', body: desired };
 }
 
-/**
- * The requests the plan sends when the target answers as expected (a create: the match, then the
- * POST). The push takes that many rate tokens with its slot, in one round trip; an answer that
- * leads elsewhere (an object found, a 409) takes more one at a time, and leaves the rest unused.
- */
-export function expectedRequests(plan: PushPlan): number {
-  switch (plan.kind) {
-    case 'noop':
-    case 'forget':
-      return 0;
-    case 'create':
-      return plan.match ? 2 : 1;
-    case 'patch':
-      return plan.requests.length;
-    case 'disable':
-      return plan.requests?.length ?? 1;
-    default:
-      return 1;
-  }
-}
-
 /** Groups cannot be disabled: their `disable` leaves them (no members are dropped either). */
 function effectivePolicy(input: PlanInput): DeprovisionPolicy {
   if (input.deprovision === 'disable' && !input.schemas.findAttribute(input.schemas.core, 'active'))

@@ -18,7 +18,6 @@ import { printValue, type JsonObject, type PatchOperation } from '@hub/scim';
 import { HttpRequestError, sleep } from '@hub/scim-client';
 import { planMembership } from '../membership';
 import {
-  expectedRequests,
   isDeprovisioning,
   linkStamp,
   planPush,
@@ -33,7 +32,6 @@ import {
   retryDelay,
   DEFAULT_PROBE_SCHEDULE,
 } from '../policies';
-import { PrepaidTokens } from '../prepaid-tokens';
 import { toRepresentation } from '../representation';
 import { decideScope } from '../scope';
 import type { LinkStatus } from '../target-config';
@@ -106,9 +104,6 @@ export const DEFAULT_PUSH_TUNING: PushTuning = {
   probe: DEFAULT_PROBE_SCHEDULE,
 };
 
-/** Rate tokens a push takes with its slot at most: a plan that sends more takes the rest one by one. */
-const MAX_PREPAID_TOKENS = 4;
-
 class WaitSignal extends Error {
   constructor(
     readonly delayMs: number,
@@ -140,11 +135,7 @@ class BusySignal extends Error {
 class LazySlot {
   /** Ends the target's failure streak with the release (one round trip). */
   resetStreak = false;
-  /** Rate tokens the step expects to spend (`expectedRequests`): taken with the slot. */
-  tokens = 1;
   private holder: string | undefined;
-  /** Tokens taken with the slot and not spent yet. */
-  private readonly prepaid = new PrepaidTokens();
 
   constructor(
     private readonly gate: TargetGate,
@@ -171,12 +162,9 @@ class LazySlot {
         holder,
         this.target.rateLimit,
         tokenWaitMs,
-        Math.min(MAX_PREPAID_TOKENS, Math.max(1, this.tokens)),
       );
       if (r.slot) {
         this.holder = holder;
-        const count = Math.min(MAX_PREPAID_TOKENS, this.tokens) - 1;
-        this.prepaid.add(Date.now() + r.waitMs + r.intervalMs, r.intervalMs, count);
         if (r.waitMs > 0) await sleep(r.waitMs);
         return;
       }
@@ -193,17 +181,6 @@ class LazySlot {
       await sleep(pause);
       pause = Math.min(pause * 2, 100);
     }
-  }
-
-  /**
-   * Spends a token taken with the slot, waiting until it is due (never earlier: the target's
-   * rate holds as if each had been taken alone); false when none is left or the rest are stale.
-   */
-  async spendPrepaid(): Promise<boolean> {
-    const wait = this.prepaid.take(Date.now());
-    if (wait === null) return false;
-    if (wait > 0) await sleep(Math.ceil(wait));
-    return true;
   }
 
   async release(): Promise<void> {
@@ -307,7 +284,7 @@ export class PushStepService {
       // The first request takes the slot with its token; the step's later ones a token each.
       if (!slot.held)
         await slot.take(trace, options.sync ? 10_000 : this.tuning.maxInlineWaitMs, !options.sync);
-      else if (!(await slot.spendPrepaid())) await this.takeToken(ctx);
+      else await this.takeToken(ctx);
       trace.push({ step: 'request', detail: { method: sent.method, path: sent.path, ...detail } });
       const started = Date.now();
       try {
@@ -377,7 +354,6 @@ export class PushStepService {
       };
       let plan = this.plan(ctx, type, desired, absentReason, linkState, resourceId);
       trace.push({ step: 'plan', detail: describePlan(plan) });
-      slot.tokens = expectedRequests(plan);
 
       // The accidental-deletion threshold.
       if (isDeprovisioning(plan, linkState) && link.status !== 'confirmed') {

@@ -50,9 +50,8 @@ end
 return 0
 `;
 
-// ACQUIRE, then RESERVE of ARGV[6] consecutive tokens for the same caller, in one round trip:
-// -1 all slots taken; ≤ -2 the first token is too far off (-2 - ms to come back; no slot taken);
-// ≥ 0 slot and tokens, wait that many ms for the first (the k-th comes k intervals later).
+// ACQUIRE, then RESERVE for the same caller, in one round trip: -1 all slots taken; ≤ -2 the
+// token is too far off (-2 - ms to come back; no slot taken); ≥ 0 slot and token, wait that many ms.
 const ACQUIRE_WITH_TOKEN = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -65,7 +64,7 @@ local wait = start - now
 if wait > tonumber(ARGV[5]) * 1000 then return -2 - math.floor(wait / 1000) end
 redis.call('ZADD', KEYS[1], nowMs + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4]) * tonumber(ARGV[6])), 'PX', 60000 + math.floor(wait / 1000))
+redis.call('SET', KEYS[2], string.format('%.0f', start + tonumber(ARGV[4])), 'PX', 60000 + math.floor(wait / 1000))
 return math.floor(wait / 1000)
 `;
 
@@ -149,10 +148,9 @@ export class TargetGate implements OnApplicationShutdown {
   }
 
   /**
-   * A slot and rate tokens at once (one round trip instead of one per request): `tokens`
-   * consecutive ones, the first after `waitMs`, each next `intervalMs` after the one before.
-   * `slot: false`: all slots are taken. Not reserved: the first token is more than `maxWaitMs`
-   * away and nothing was taken; come back in `waitMs`.
+   * A slot and a rate token at once, for a caller that sends one request under the slot (one
+   * round trip instead of two). `slot: false`: all slots are taken. Not reserved: the token is
+   * more than `maxWaitMs` away and no slot was taken; come back in `waitMs`.
    */
   async acquireWithToken(
     targetId: string,
@@ -160,8 +158,7 @@ export class TargetGate implements OnApplicationShutdown {
     holder: string,
     ratePerSecond: number,
     maxWaitMs: number,
-    tokens = 1,
-  ): Promise<{ slot: boolean; intervalMs: number } & Reservation> {
+  ): Promise<{ slot: boolean } & Reservation> {
     const intervalUs = Math.ceil(1_000_000 / effectiveRate(ratePerSecond));
     const r = Number(
       await this.cmd().gateAcquireWithToken(
@@ -172,14 +169,12 @@ export class TargetGate implements OnApplicationShutdown {
         LEASE_MS,
         intervalUs,
         maxWaitMs,
-        Math.max(1, Math.floor(tokens)),
       ),
     );
-    const intervalMs = intervalUs / 1000;
-    if (r === -1) return { slot: false, reserved: false, waitMs: 0, intervalMs };
+    if (r === -1) return { slot: false, reserved: false, waitMs: 0 };
     return r >= 0
-      ? { slot: true, reserved: true, waitMs: r, intervalMs }
-      : { slot: false, reserved: false, waitMs: -2 - r, intervalMs };
+      ? { slot: true, reserved: true, waitMs: r }
+      : { slot: false, reserved: false, waitMs: -2 - r };
   }
 
   /** Hands a slot back; `resetStreak` also ends the target's failure streak (one round trip). */
@@ -292,7 +287,6 @@ export class TargetGate implements OnApplicationShutdown {
         leaseMs: number,
         intervalUs: number,
         maxWaitMs: number,
-        tokens: number,
       ): Promise<number>;
       gateRelease(slots: string, streak: string, holder: string, resetStreak: 0 | 1): Promise<number>;
       gateRenewLease(key: string, holder: string, leaseMs: number): Promise<number>;
