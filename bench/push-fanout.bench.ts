@@ -21,6 +21,7 @@ import { coreCapabilities, identityUsers } from '@hub/push';
 import { SchemaRegistry, projectResource, validateResource, type JsonObject } from '@hub/scim';
 import { createApiApp } from '../apps/api/src/create-api-app';
 import { benchTenant, type Benchmark, type BenchRow } from './harness';
+import { createRequest, matchRequest } from './scim-push-requests';
 
 const USERS = { tiny: 300, small: 5_000, full: 100_000 };
 /** Seconds of the rate-limited run measured (a rate; the whole population at 300/s takes minutes). */
@@ -451,23 +452,9 @@ async function directLoad(baseUrl: string, users: number, concurrency: number): 
       while (next < users) {
         const i = next++;
         const body: Record<string, unknown> = { ...user(i), externalId: randomUUID() };
-        const match = await pool.request({
-          method: 'POST',
-          path: `${prefix}/Users/.search`,
-          headers: { 'content-type': 'application/scim+json' },
-          body: JSON.stringify({
-            schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
-            filter: `userName eq "${String(body.userName)}"`,
-            count: 2,
-          }),
-        });
+        const match = await pool.request(matchRequest(prefix, String(body.userName)));
         await match.body.dump();
-        const created = await pool.request({
-          method: 'POST',
-          path: `${prefix}/Users`,
-          headers: { 'content-type': 'application/scim+json' },
-          body: JSON.stringify(body),
-        });
+        const created = await pool.request(createRequest(prefix, body));
         await created.body.dump();
         requests += 2;
       }

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { createRequest, matchRequest } from './scim-push-requests';
 
 const BATCH = 64;
 const IN_FLIGHT = 16;
@@ -97,26 +98,12 @@ async function pushOne(http: Pool, prefix: string, r: Row): Promise<Pushed> {
     externalId: r.id,
   };
   let started = Date.now();
-  const match = await http.request({
-    method: 'POST',
-    path: `${prefix}/Users/.search`,
-    headers: { 'content-type': 'application/scim+json' },
-    body: JSON.stringify({
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
-      filter: `userName eq ${JSON.stringify(a.userName)}`,
-      count: 2,
-    }),
-  });
+  const match = await http.request(matchRequest(prefix, String(a.userName)));
   const found = (await match.body.json()) as { totalResults: number };
   if (found.totalResults !== 0) throw new Error(`floor: ${String(a.userName)} is already at the target`);
   const matchMs = Date.now() - started;
   started = Date.now();
-  const created = await http.request({
-    method: 'POST',
-    path: `${prefix}/Users`,
-    headers: { 'content-type': 'application/scim+json' },
-    body: JSON.stringify(body),
-  });
+  const created = await http.request(createRequest(prefix, body));
   const answer = (await created.body.json()) as { id?: string };
   if (created.statusCode !== 201 || !answer.id)
     throw new Error(`floor: create answered ${created.statusCode}`);
