@@ -70,6 +70,31 @@ describe('push lock', () => {
     expect(await b.withLock(target, failing, async () => 'b')).toEqual({ locked: true, value: 'b' });
   });
 
+  it("takes a batch's locks together, refuses those held elsewhere, and hands them back together", async () => {
+    const resources = Array.from({ length: 64 }, () => randomUUID());
+    const heldByB = hold(b, resources[5]!);
+    const heldByA = hold(a, resources[9]!);
+    await Promise.all([heldByB.inside, heldByA.inside]);
+    const locked = await a.lockMany(target, resources);
+    // Held by the other replica, or by another push of this one: not this batch's.
+    expect(locked.filter((l) => !l)).toHaveLength(2);
+    expect(locked[5]).toBe(false);
+    expect(locked[9]).toBe(false);
+    const mine = resources.filter((_, i) => locked[i]);
+    expect(await b.withLock(target, mine[0]!, async () => 'b')).toEqual({ locked: false });
+    expect(await a.withLock(target, mine[1]!, async () => 'a')).toEqual({ locked: false });
+    await a.unlockMany(target, mine);
+    expect(await b.withLock(target, mine[0]!, async () => 'b')).toEqual({ locked: true, value: 'b' });
+    expect(await a.withLock(target, mine[1]!, async () => 'a')).toEqual({ locked: true, value: 'a' });
+    heldByB.release();
+    heldByA.release();
+    await Promise.all([heldByB.result, heldByA.result]);
+    // The refused ones were never this batch's: releasing the batch left their holders alone,
+    // and they are free now that those are done.
+    expect(await a.lockMany(target, [resources[5]!, resources[9]!])).toEqual([true, true]);
+    await a.unlockMany(target, [resources[5]!, resources[9]!]);
+  });
+
   it("is the lock reconciliation's remediation takes (the same key, as a transaction lock)", async () => {
     const resource = randomUUID();
     const holder = hold(a, resource);

@@ -65,4 +65,34 @@ describe('target gate', () => {
     expect(await a.failureStreak(target, true)).toBe(1); // ended with the release
     expect(await a.acquire(target, 1, 'push-3')).toBe(true);
   });
+
+  it("leases a batch's slots at once, as many as are free, and renews only those still held", async () => {
+    const target = randomUUID();
+    expect(await a.acquire(target, 4, 'single')).toBe(true);
+    // Three of four are free: the first three holders get them, the fourth none.
+    expect(await a.acquireMany(target, 4, ['l1', 'l2', 'l3', 'l4'])).toEqual(['l1', 'l2', 'l3']);
+    expect(await b.acquireMany(target, 4, ['m1'])).toEqual([]);
+    expect(await b.acquire(target, 4, 'other')).toBe(false);
+    await a.release(target, 'l2');
+    expect(await a.renewMany(target, ['l1', 'l2', 'l3'])).toEqual(['l1', 'l3']);
+    expect(await b.acquireMany(target, 4, ['m1', 'm2'])).toEqual(['m1']);
+  });
+
+  it('reserves a block of tokens as one, spaced at the rate from the first', async () => {
+    const target = randomUUID();
+    const rate = 10;
+    const block = await a.reserveMany(target, rate, 4, 5_000);
+    expect(block).toMatchObject({ reserved: true, waitMs: 0 });
+    expect(block.intervalMs).toBeCloseTo(1000 / effectiveRate(rate), 0);
+    // The next token, from another replica, comes after all four.
+    const next = await b.reserve(target, rate, 5_000);
+    expect(next.reserved).toBe(true);
+    expect(next.waitMs).toBeGreaterThan(4 * block.intervalMs - 50);
+    expect(next.waitMs).toBeLessThanOrEqual(4 * block.intervalMs);
+    // A block whose first token is further off than the caller waits takes nothing.
+    const far = await a.reserveMany(target, rate, 4, 50);
+    expect(far.reserved).toBe(false);
+    const after = await b.reserve(target, rate, 5_000);
+    expect(after.waitMs).toBeLessThanOrEqual(5 * block.intervalMs);
+  });
 });

@@ -2,7 +2,14 @@ import { effectiveRate } from './service/target-gate.service';
 import { ResourceTypeSchemas, SchemaRegistry } from '@hub/scim';
 import { planMembership } from './membership';
 import { isDeprovisioning, linkStamp, planPush, representationHash, type PlanInput } from './plan';
-import { backfillPriority, classifyFailure, deletionAllowed, interleave, nextProbeDelay } from './policies';
+import {
+  backfillPriority,
+  classifyFailure,
+  deletionAllowed,
+  interleave,
+  nextProbeDelay,
+  tokenBlock,
+} from './policies';
 import { compileMapping, representationNow, representationStamp, toRepresentation } from './representation';
 import { compileScope, decideScope } from './scope';
 import {
@@ -428,5 +435,16 @@ describe('interleave', () => {
       'a4',
     ]);
     expect(interleave([])).toEqual([]);
+  });
+});
+
+describe('tokenBlock', () => {
+  it('keeps a rate-limited target at one token per request and blocks a fast one at a millisecond of its rate', () => {
+    expect(tokenBlock(15)).toBe(1);
+    expect(tokenBlock(300)).toBe(1);
+    expect(tokenBlock(1_999)).toBe(1);
+    expect(tokenBlock(2_000)).toBe(2);
+    expect(tokenBlock(10_000)).toBe(10);
+    expect(tokenBlock(100_000)).toBe(32);
   });
 });

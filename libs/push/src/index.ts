@@ -13,5 +13,6 @@ export * from './policies';
 export * from './service/push.module';
 export * from './service/push.service';
 export * from './service/push-step.service';
+export * from './service/push-lanes.service';
 export * from './service/target-context.service';
 export * from './service/target-gate.service';

@@ -95,3 +95,18 @@ export function interleave<T>(lists: readonly (readonly T[])[]): T[] {
   for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
   return out;
 }
+
+/** Between half of `ms` and `ms`, at random: spreads retries that would otherwise move in step. */
+export function jitter(ms: number): number {
+  return Math.round(ms / 2 + (Math.random() * ms) / 2);
+}
+
+/**
+ * Rate tokens the lanes reserve at once: a millisecond of the target's rate, at most 32; one at a
+ * time below 2,000/s (a rate-limited target's tokens are as they were). A token is spent at most
+ * 20 ms after its due time (`PushLanes`), so any one second holds at most 2 % of the rate and a block
+ * beyond the limiter's spacing: inside its 5 % headroom at the rates where blocks are used.
+ */
+export function tokenBlock(ratePerSecond: number): number {
+  return Math.max(1, Math.min(32, Math.floor(ratePerSecond / 1000)));
+}

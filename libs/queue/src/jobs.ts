@@ -22,6 +22,8 @@ const CoreJobName = {
   WorkerPing: 'system.worker-ping',
   /** A golden-record version committed (relayed from the outbox): fan out to its consumers. */
   ResourceChanged: 'events.resource-changed',
+  /** The same for a batch of committed versions (what the outbox relay publishes, ADR 0604). */
+  ResourcesChanged: 'events.resources-changed',
   /** Recompute a resource type's golden records after a rule change (a recompute_runs row). */
   EngineRecompute: 'system.engine-recompute',
   /** Scheduled: delete suspended records past their grace period, rejoin parked contributions. */
@@ -44,6 +46,17 @@ interface CoreJobPayloads {
     /** Outbox sequence (as a string: bigint does not survive JSON). */
     seq: string;
   };
+  [JobName.ResourcesChanged]: {
+    v: 1;
+    events: Array<{
+      tenantId: string;
+      resourceType: string;
+      resourceId: string;
+      version: number;
+      kind: string;
+      seq: string;
+    }>;
+  };
   [JobName.EngineRecompute]: { v: 1; tenantId: string; runId: string };
   [JobName.EngineSweep]: { v: 1 };
 }
@@ -56,6 +69,7 @@ export type AnyJob = { [N in JobName]: JobOf<N> }[JobName];
 const CORE_JOB_QUEUE: Record<CoreJobName, QueueName> = {
   [JobName.WorkerPing]: QueueName.System,
   [JobName.ResourceChanged]: QueueName.Events,
+  [JobName.ResourcesChanged]: QueueName.Events,
   [JobName.EngineRecompute]: QueueName.System,
   [JobName.EngineSweep]: QueueName.System,
 };

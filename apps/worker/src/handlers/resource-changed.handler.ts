@@ -4,13 +4,19 @@ import { PushService } from '@hub/push';
 import { JobName, OnJob, type JobPayloads } from '@hub/queue';
 
 /**
- * A committed golden-record change (relayed from the outbox): fan it out to Active Push. Each
- * target provisioning the type gets its link's desired version raised and a push job whose id
- * coalesces a burst for the same (target, resource).
+ * Committed golden-record changes (relayed from the outbox): fan them out to Active Push. Each
+ * target provisioning the type gets its link's desired version raised, and the records as push
+ * batches (ADR 0604). The single-change job is what relays before ADR 0604 published; it is
+ * still handled until such jobs have drained.
  */
 @Injectable()
 export class ResourceChangedHandler {
   constructor(private readonly push: PushService) {}
+
+  @OnJob(JobName.ResourcesChanged)
+  async handleResourcesChanged(data: JobPayloads[typeof JobName.ResourcesChanged]): Promise<number> {
+    return this.push.fanOutMany(data.events.map((e) => ({ ...e, tenantId: asTenantId(e.tenantId) })));
+  }
 
   @OnJob(JobName.ResourceChanged)
   async handleResourceChanged(data: JobPayloads[typeof JobName.ResourceChanged]): Promise<number> {

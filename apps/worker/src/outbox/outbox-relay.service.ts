@@ -13,9 +13,10 @@ import { JobName, JobQueue } from '@hub/queue';
 /**
  * Moves committed changes from the Postgres outbox to BullMQ. Woken by NOTIFY at commit (see the
  * outbox_notify migration) and by a poll as a fallback; several relays may run (rows are locked
- * with SKIP LOCKED). Delivery is at-least-once: the job id is the outbox sequence, so a batch
- * published twice (crash before commit) does not create duplicate jobs while the first exists,
- * and consumers are level-triggered anyway.
+ * with SKIP LOCKED). Delivery is at-least-once: one job per batch, whose id is the batch's range
+ * of sequences, so a batch published twice (crash before commit) does not create a duplicate job
+ * while the first exists; a batch cut differently (another batch size, another relay) may repeat
+ * a change, and consumers are level-triggered anyway.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -79,21 +80,25 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async publish(events: OutboxEventRecord[]): Promise<void> {
-    // One round trip to Redis for the batch.
-    await this.jobs.enqueueMany(
-      JobName.ResourceChanged,
-      events.map((e) => ({
-        data: {
-          v: 1 as const,
+    if (!events.length) return;
+    // One job for the batch (ADR 0604). Its id is the batch's range of sequences: a batch published
+    // again after a crash before its commit covers the same rows, so BullMQ keeps one job.
+    const first = events[0]!.seq;
+    const last = events[events.length - 1]!.seq;
+    await this.jobs.enqueue(
+      JobName.ResourcesChanged,
+      {
+        v: 1,
+        events: events.map((e) => ({
           tenantId: e.tenantId,
           resourceType: e.resourceType,
           resourceId: e.resourceId,
           version: e.version,
           kind: e.kind,
           seq: e.seq.toString(),
-        },
-        options: { jobId: `chg-${e.seq}` },
-      })),
+        })),
+      },
+      { jobId: `chgs-${first}-${last}` },
     );
   }
 

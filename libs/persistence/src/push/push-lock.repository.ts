@@ -61,6 +61,42 @@ export class PushLockRepository implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * The locks of several resources of one target, taken in one statement (a push batch's, ADR
+   * 0604): whether each was. Those taken are held until `unlockMany`.
+   */
+  async lockMany(targetId: string, resourceIds: readonly string[]): Promise<boolean[]> {
+    const keys = resourceIds.map((resourceId) => `${targetId}|${resourceId}`);
+    const fresh = keys.map((key) => !this.held.has(key) && (this.held.add(key), true));
+    let locked: boolean[];
+    try {
+      // Called together, the coalescer takes them in one statement.
+      locked = await Promise.all(
+        resourceIds.map((resourceId, i) =>
+          fresh[i] ? this.locking.run({ targetId, resourceId }) : Promise.resolve(false),
+        ),
+      );
+    } catch (error) {
+      keys.forEach((key, i) => fresh[i] && this.held.delete(key));
+      throw error;
+    }
+    keys.forEach((key, i) => fresh[i] && !locked[i] && this.held.delete(key));
+    return locked;
+  }
+
+  /** Hands back locks taken with `lockMany` (one statement). */
+  async unlockMany(targetId: string, resourceIds: readonly string[]): Promise<void> {
+    try {
+      await Promise.all(resourceIds.map((resourceId) => this.unlocking.run({ targetId, resourceId })));
+    } catch (error) {
+      // As in `withLock`: a lock must not outlive its push.
+      this.logger.warn({ err: (error as Error).message }, 'push locks not released: ending the lock session');
+      this.reset();
+    } finally {
+      for (const resourceId of resourceIds) this.held.delete(`${targetId}|${resourceId}`);
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     this.reset();

@@ -11,6 +11,7 @@ import {
   type NewPushLogEntry,
   type PushAction,
   type PushGoldenRecord,
+  type PushState,
   type TargetLinkRecord,
   type TenantId,
 } from '@hub/persistence';
@@ -31,6 +32,7 @@ import {
   nextProbeDelay,
   retryDelay,
   DEFAULT_PROBE_SCHEDULE,
+  jitter,
 } from '../policies';
 import { toRepresentation } from '../representation';
 import { decideScope } from '../scope';
@@ -82,6 +84,13 @@ export interface PushStepOptions {
   /** Provision on demand: wait inline (bounded) for the lock, a slot and rate tokens. */
   readonly sync?: boolean;
   readonly trace?: PushTraceStep[];
+  /** A batch's step: its slot comes from the lanes' pool (`PushLanes`). */
+  readonly slot?: StepSlot;
+  /**
+   * A batch's step: the lock is held already (`lockMany`) and the link and record were read with
+   * the batch's (`readMany`).
+   */
+  readonly prefetched?: PushState;
 }
 
 /** Tunables (tests shorten them). */
@@ -126,13 +135,49 @@ class BusySignal extends Error {
 }
 
 /**
+ * Where a step's requests get the target's concurrency slot: taken with the first request's rate
+ * token, released once the step's requests are sent. `resetStreak`: the target answered, so its
+ * failure streak ends with the release.
+ */
+export interface StepSlot {
+  readonly held: boolean;
+  resetStreak: boolean;
+  take(trace: PushTraceStep[], tokenWaitMs: number, mayDefer: boolean): Promise<void>;
+  /** A later request's token under the held slot: waited for inline. */
+  token(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * One rate token at `target`'s limit, waited for inline when at most `tokenWaitMs` off. Further
+ * off: a step that may defer ends as waiting (`WaitSignal`); one that may not comes back for it.
+ */
+export async function reserveToken(
+  gate: TargetGate,
+  target: { id: string; rateLimit: number },
+  tokenWaitMs: number,
+  mayDefer: boolean,
+): Promise<void> {
+  for (;;) {
+    const r = await gate.reserve(target.id, target.rateLimit, tokenWaitMs);
+    if (r.reserved) {
+      if (r.waitMs > 0) await sleep(r.waitMs);
+      return;
+    }
+    if (mayDefer) throw new WaitSignal(r.waitMs + jitter(Math.min(1000, r.waitMs / 2 + 20)), 'rate limit');
+    await sleep(Math.min(r.waitMs, 1_000));
+  }
+}
+
+/**
  * The target's concurrency slot (ADR 0603): taken at the step's first request, not before the
  * lock and the reads, and held until the step ends — the concurrency limit is about requests in
  * flight at the target, and a slot held across the step's Postgres round trips left the target
  * idle under a busy database. A step waits for one a little (a step that finds none has done its
- * reads for nothing), then ends as busy.
+ * reads for nothing), then ends as busy. (A batch's steps take theirs from the lanes' pool of the
+ * target's slots instead: `PushLanes`, ADR 0604.)
  */
-class LazySlot {
+class PushSlot implements StepSlot {
   /** Ends the target's failure streak with the release (one round trip). */
   resetStreak = false;
   private holder: string | undefined;
@@ -181,6 +226,10 @@ class LazySlot {
       await sleep(pause);
       pause = Math.min(pause * 2, 100);
     }
+  }
+
+  token(): Promise<void> {
+    return reserveToken(this.gate, this.target, 10_000, false);
   }
 
   async release(): Promise<void> {
@@ -239,6 +288,7 @@ export class PushStepService {
           reason: `the target is quarantined: ${target.stateReason ?? ''}`,
         },
       );
+    if (options.prefetched) return this.step(ctx, resourceId, options, trace);
     const deadline = Date.now() + 15_000;
     for (;;) {
       const outcome = await this.locks.withLock(targetId, resourceId, () =>
@@ -260,8 +310,9 @@ export class PushStepService {
     const { target } = ctx;
     const tenantId = target.tenantId;
     const entries: NewPushLogEntry[] = [];
-    const slot = new LazySlot(this.gate, target, options.sync ? 15_000 : this.tuning.maxInlineWaitMs);
-    const read = await this.store.read(tenantId, target.id, resourceId);
+    const slot: StepSlot =
+      options.slot ?? new PushSlot(this.gate, target, options.sync ? 15_000 : this.tuning.maxInlineWaitMs);
+    const read = options.prefetched ?? (await this.store.read(tenantId, target.id, resourceId));
     let link = read.link;
     const record = read.record;
     const resourceType = record?.resourceType ?? link?.resourceType;
@@ -284,7 +335,7 @@ export class PushStepService {
       // The first request takes the slot with its token; the step's later ones a token each.
       if (!slot.held)
         await slot.take(trace, options.sync ? 10_000 : this.tuning.maxInlineWaitMs, !options.sync);
-      else await this.takeToken(ctx);
+      else await slot.token();
       trace.push({ step: 'request', detail: { method: sent.method, path: sent.path, ...detail } });
       const started = Date.now();
       try {
@@ -421,6 +472,10 @@ export class PushStepService {
         await this.syncMembers(ctx, type, resourceId, remoteId, send, trace);
       if (resourceType === 'Group' && (plan.kind === 'delete' || plan.kind === 'forget'))
         await this.memberships.clear(target.id, resourceId);
+      // The requests are sent: the slot goes back before the record (the limit is about requests
+      // in flight), and the target answered, so its failure streak ends with it.
+      if (plan.kind !== 'noop') slot.resetStreak = true;
+      await slot.release();
 
       const logged = entries.length;
       const pushedHash = pushedState && status === 'synced' ? representationHash(pushedState) : null;
@@ -456,8 +511,6 @@ export class PushStepService {
           return true;
         });
       }
-      // The target answered: its failure streak ends, with the slot's release (one round trip).
-      if (plan.kind !== 'noop') slot.resetStreak = true;
       trace.push({ step: 'outcome', detail: { status, remoteId, pushedVersion } });
 
       // Again after the record: a group push that added this member while it was being deleted
@@ -472,6 +525,7 @@ export class PushStepService {
       if (after) again = await this.links.wantsPush(tenantId, target.id, resourceId);
       return { kind: 'done', again };
     } catch (error) {
+      slot.resetStreak = false;
       await this.log.append(entries).catch(() => undefined);
       // Awaited here: the `finally` below waits for Redis, and a rejection returned unawaited
       // across that wait counts as unhandled (it ended the worker process).
@@ -814,6 +868,20 @@ export class PushStepService {
     return true;
   }
 
+  /** A batch's locks (one statement): whether each resource's was taken. */
+  lockMany(targetId: string, resourceIds: readonly string[]): Promise<boolean[]> {
+    return this.locks.lockMany(targetId, resourceIds);
+  }
+
+  unlockMany(targetId: string, resourceIds: readonly string[]): Promise<void> {
+    return this.locks.unlockMany(targetId, resourceIds);
+  }
+
+  /** A batch's links and records (one statement while none is running: `Coalescer`). */
+  readMany(tenantId: TenantId, targetId: string, resourceIds: readonly string[]): Promise<PushState[]> {
+    return Promise.all(resourceIds.map((id) => this.store.read(tenantId, targetId, id)));
+  }
+
   /**
    * Set by @hub/reconcile: the attributes a target owns come back from its answer (ADR 0702).
    * Resolves to whether it did any work (then the link is read again before the step ends).
@@ -865,19 +933,6 @@ export class PushStepService {
     this.contexts.forget(target.id);
     await this.links.setStatus(target.tenantId, target.id, [link.resourceId], 'held', reason);
     return reason;
-  }
-
-  /** A later request's token under a held slot: waited for, up to 10 s at a time. */
-  private async takeToken(ctx: TargetContext): Promise<void> {
-    const { target } = ctx;
-    for (;;) {
-      const r = await this.gate.reserve(target.id, target.rateLimit, 10_000);
-      if (r.reserved) {
-        if (r.waitMs > 0) await sleep(r.waitMs);
-        return;
-      }
-      await sleep(Math.min(r.waitMs, 1_000));
-    }
   }
 
   private async failed(
@@ -971,10 +1026,6 @@ function note<R>(
 
 function isObjectAnswer(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as JsonObject).id === 'string';
-}
-
-function jitter(ms: number): number {
-  return Math.round(ms / 2 + (Math.random() * ms) / 2);
 }
 
 function okStatus(method: string): number {

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { PushPersistenceModule } from '@hub/persistence';
+import { PushLanes } from './push-lanes.service';
 import { PushStepService } from './push-step.service';
 import { PushService } from './push.service';
 import { TargetContexts } from './target-context.service';
 import { TargetGate } from './target-gate.service';
 
-const providers = [TargetGate, TargetContexts, PushStepService, PushService];
+const providers = [TargetGate, TargetContexts, PushStepService, PushLanes, PushService];
 
 /**
  * Active Push's services for the worker and the API (provision on demand, retries, the

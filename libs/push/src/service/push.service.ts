@@ -12,6 +12,7 @@ import { JobName, JobQueue, QueueName } from '@hub/queue';
 import { HttpRequestError } from '@hub/scim-client';
 import { pushJobId } from '../job-ids';
 import { backfillPriority, interleave, nextProbeDelay } from '../policies';
+import { PushLanes } from './push-lanes.service';
 import { PushStepService, type PushStepResult, type PushTraceStep } from './push-step.service';
 import { TargetContexts } from './target-context.service';
 import { TargetGate, type BackfillState } from './target-gate.service';
@@ -78,6 +79,7 @@ export class PushService implements OnModuleInit {
     private readonly golden: PushGoldenRepository,
     private readonly contexts: TargetContexts,
     private readonly gate: TargetGate,
+    private readonly lanes: PushLanes,
   ) {}
 
   onModuleInit(): void {
@@ -94,16 +96,48 @@ export class PushService implements OnModuleInit {
     resourceId: string,
     version: number,
   ): Promise<number> {
-    const targets = (await this.targetsFor(tenantId)).filter((t) => {
-      const c = t.resourceTypes[resourceType] as { enabled?: boolean } | undefined;
-      return c !== undefined && c.enabled !== false;
-    });
-    if (!targets.length) return 0;
-    const ids = targets.map((t) => t.id);
-    await this.links.bumpDesired(tenantId, ids, resourceId, resourceType, version);
-    // One round trip to Redis for all of them.
-    await this.enqueueFairly([ids.map((targetId) => ({ tenantId, targetId, resourceId }))]);
-    return ids.length;
+    return this.fanOutMany([{ tenantId, resourceType, resourceId, version }]);
+  }
+
+  /**
+   * Committed changes (an outbox relay's batch): each target provisioning a record's type wants
+   * its version (the links' desired versions, raised first), and gets the records as push batches
+   * of at most `PUSH_BATCH_SIZE` (ADR 0604). Returns the number of (target, record) pushes.
+   */
+  async fanOutMany(changes: readonly ResourceChange[]): Promise<number> {
+    const byTarget = new Map<string, { tenantId: TenantId; resourceIds: Set<string> }>();
+    const bumps: Array<Promise<void>> = [];
+    const tenants = [...new Set(changes.map((c) => c.tenantId))];
+    const targetsOf = new Map(
+      await Promise.all(tenants.map(async (t) => [t, await this.targetsFor(t)] as const)),
+    );
+    for (const c of changes) {
+      const ids = targetsOf
+        .get(c.tenantId)!
+        .filter((t) => {
+          const type = t.resourceTypes[c.resourceType] as { enabled?: boolean } | undefined;
+          return type !== undefined && type.enabled !== false;
+        })
+        .map((t) => t.id);
+      if (!ids.length) continue;
+      // Concurrent calls: the bumps share a few statements (`Coalescer`).
+      bumps.push(this.links.bumpDesired(c.tenantId, ids, c.resourceId, c.resourceType, c.version));
+      for (const targetId of ids) {
+        const batch = byTarget.get(targetId) ?? { tenantId: c.tenantId, resourceIds: new Set<string>() };
+        batch.resourceIds.add(c.resourceId);
+        byTarget.set(targetId, batch);
+      }
+    }
+    await Promise.all(bumps);
+    let pushes = 0;
+    const perTarget: Array<ReturnType<typeof batchesOf>> = [];
+    for (const [targetId, { tenantId, resourceIds }] of byTarget) {
+      pushes += resourceIds.size;
+      perTarget.push(batchesOf(tenantId, targetId, [...resourceIds]));
+    }
+    // One round trip to Redis for all of them, the targets' batches in turns.
+    await this.enqueueBatchJobs(interleave(perTarget));
+    return pushes;
   }
 
   /** Every existing record of the target's enabled types (a new or re-enabled target). */
@@ -139,7 +173,53 @@ export class PushService implements OnModuleInit {
       result = await this.step.run(tenantId, targetId, resourceId);
       if (result.kind !== 'done' || !result.again || round >= 2) break;
     }
-    const followUp = !jobId.startsWith('pushnext:');
+    await this.followUp(tenantId, targetId, resourceId, result, !jobId.startsWith('pushnext:'));
+    return result;
+  }
+
+  /**
+   * The PushBatch job (ADR 0604): the records go through the target's lanes in this process
+   * (`PushLanes`), each record's step the PushResource job's own (its lock, read, plan, record).
+   * A record another push holds, or that must retry, gets a job of its own, as from `handle`;
+   * what the lanes hand back (the target waiting, its backlog full) is queued as a new batch.
+   */
+  async handleBatch(
+    tenantId: TenantId,
+    targetId: string,
+    resourceIds: readonly string[],
+  ): Promise<{ pushed: number; deferred: number }> {
+    const ctx = await this.contexts.get(tenantId, targetId);
+    // Paused or gone: the probe's backfill (or nothing) brings these records later.
+    if (!ctx || !ctx.target.enabled || ctx.target.state === 'quarantined') return { pushed: 0, deferred: 0 };
+    const outcomes = await this.lanes.run(tenantId, ctx.target, [...new Set(resourceIds)], PUSH_BATCH_SIZE);
+    const deferred: string[] = [];
+    let deferMs = 0;
+    let pushed = 0;
+    let failure: unknown;
+    for (const o of outcomes) {
+      if ('deferMs' in o) {
+        deferred.push(o.resourceId);
+        deferMs = Math.max(deferMs, o.deferMs);
+      } else if ('error' in o) failure ??= o.error;
+      else {
+        pushed += 1;
+        await this.followUp(tenantId, targetId, o.resourceId, o.result, false);
+      }
+    }
+    if (deferred.length) await this.enqueueBatchJobs(batchesOf(tenantId, targetId, deferred), deferMs);
+    // The job is retried: every record's step is level-triggered, so the pushed ones do nothing.
+    if (failure !== undefined) throw failure;
+    return { pushed, deferred: deferred.length };
+  }
+
+  /** What a step's result asks for next: a job of the record's own, after a delay. */
+  private async followUp(
+    tenantId: TenantId,
+    targetId: string,
+    resourceId: string,
+    result: PushStepResult,
+    followUp: boolean,
+  ): Promise<void> {
     switch (result.kind) {
       case 'done':
         if (result.again) await this.enqueue(tenantId, targetId, resourceId, { followUp, delayMs: 50 });
@@ -152,7 +232,6 @@ export class PushService implements OnModuleInit {
       default:
         break;
     }
-    return result;
   }
 
   /** Provision on demand: one push now, under the same lock and rate limit, with its account. */
@@ -427,6 +506,20 @@ export class PushService implements OnModuleInit {
     );
   }
 
+  /** PushBatch jobs in one round trip to Redis, after `delayMs` when given. */
+  private async enqueueBatchJobs(
+    batches: readonly { tenantId: TenantId; targetId: string; resourceIds: string[] }[],
+    delayMs = 0,
+  ): Promise<void> {
+    await this.jobs.enqueueMany(
+      JobName.PushBatch,
+      batches.map((b) => ({
+        data: { v: 1 as const, tenantId: b.tenantId, targetId: b.targetId, resourceIds: b.resourceIds },
+        options: delayMs > 0 ? { delayMs: Math.max(1, Math.round(delayMs)) } : {},
+      })),
+    );
+  }
+
   /**
    * Work for several targets, one from each in turn (`interleave`), 500 jobs a round trip, each
    * at its own priority: a backfill's by level (`backfillPriority`), changes to records none, so
@@ -456,6 +549,28 @@ export class PushService implements OnModuleInit {
   private targetsFor(tenantId: TenantId): Promise<TargetRecord[]> {
     return this.enabledTargets.run(tenantId);
   }
+}
+
+/** Records one PushBatch job carries at most: a fan-out's share for one target (ADR 0604). */
+export const PUSH_BATCH_SIZE = 64;
+
+/** A committed golden-record version, as the outbox relays it. */
+export interface ResourceChange {
+  readonly tenantId: TenantId;
+  readonly resourceType: string;
+  readonly resourceId: string;
+  readonly version: number;
+}
+
+function batchesOf(
+  tenantId: TenantId,
+  targetId: string,
+  resourceIds: readonly string[],
+): Array<{ tenantId: TenantId; targetId: string; resourceIds: string[] }> {
+  const out: Array<{ tenantId: TenantId; targetId: string; resourceIds: string[] }> = [];
+  for (let i = 0; i < resourceIds.length; i += PUSH_BATCH_SIZE)
+    out.push({ tenantId, targetId, resourceIds: resourceIds.slice(i, i + PUSH_BATCH_SIZE) });
+  return out;
 }
 
 /** `fn` called at most once, when first needed; later calls share its promise. */

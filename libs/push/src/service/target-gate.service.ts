@@ -50,6 +50,35 @@ end
 return 0
 `;
 
+// ACQUIRE for up to #ARGV - 2 holders (ARGV[3..]) at once: as many as there are free slots.
+// Returns how many were granted (the first ones).
+const ACQUIRE_MANY = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local n = math.min(free, #ARGV - 2)
+for i = 1, n do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[i + 2]) end
+if n > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return math.max(n, 0)
+`;
+
+// The leases of the holders ARGV[2..] still held, extended by ARGV[1] ms; returns those holders.
+const RENEW_MANY = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local kept = {}
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) > now then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
+    kept[#kept + 1] = ARGV[i]
+  end
+end
+if #kept > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return kept
+`;
+
 // ACQUIRE, then RESERVE for the same caller, in one round trip: -1 all slots taken; ≤ -2 the
 // token is too far off (-2 - ms to come back; no slot taken); ≥ 0 slot and token, wait that many ms.
 const ACQUIRE_WITH_TOKEN = `
@@ -120,6 +149,8 @@ export class TargetGate implements OnApplicationShutdown {
     this.redis.defineCommand('gateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     // A deprovisioning claim is a lease like a slot: the same script on its own key.
     this.redis.defineCommand('gateClaim', { numberOfKeys: 1, lua: ACQUIRE });
+    this.redis.defineCommand('gateAcquireMany', { numberOfKeys: 1, lua: ACQUIRE_MANY });
+    this.redis.defineCommand('gateRenewMany', { numberOfKeys: 1, lua: RENEW_MANY });
     this.redis.defineCommand('gateAcquireWithToken', { numberOfKeys: 2, lua: ACQUIRE_WITH_TOKEN });
     this.redis.defineCommand('gateRelease', { numberOfKeys: 2, lua: RELEASE });
     this.redis.defineCommand('gateRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE });
@@ -131,6 +162,24 @@ export class TargetGate implements OnApplicationShutdown {
     const intervalUs = Math.ceil(1_000_000 / effectiveRate(ratePerSecond));
     const r = Number(await this.cmd().gateReserve(this.key('rate', targetId), intervalUs, maxWaitMs));
     return r >= 0 ? { reserved: true, waitMs: r } : { reserved: false, waitMs: -1 - r };
+  }
+
+  /**
+   * `count` consecutive tokens at `ratePerSecond` in one round trip, if the first is at most
+   * `maxWaitMs` off: the first is due after `waitMs`, each next one `intervalMs` later.
+   */
+  async reserveMany(
+    targetId: string,
+    ratePerSecond: number,
+    count: number,
+    maxWaitMs: number,
+  ): Promise<Reservation & { intervalMs: number }> {
+    const intervalUs = Math.ceil(1_000_000 / effectiveRate(ratePerSecond));
+    const r = Number(await this.cmd().gateReserve(this.key('rate', targetId), intervalUs * count, maxWaitMs));
+    const intervalMs = intervalUs / 1000;
+    return r >= 0
+      ? { reserved: true, waitMs: r, intervalMs }
+      : { reserved: false, waitMs: -1 - r, intervalMs };
   }
 
   /** 429/503 with Retry-After: no replica sends to the target before `ms` from now. */
@@ -145,6 +194,24 @@ export class TargetGate implements OnApplicationShutdown {
         await this.cmd().gateAcquire(this.key('slots', targetId), Math.max(1, limit), holder, LEASE_MS),
       ) === 1
     );
+  }
+
+  /**
+   * Up to `holders.length` slots in one round trip (a batch's lanes, ADR 0604): the holders that
+   * got one, in order — as many as were free, possibly none.
+   */
+  async acquireMany(targetId: string, limit: number, holders: readonly string[]): Promise<string[]> {
+    if (!holders.length) return [];
+    const n = Number(
+      await this.cmd().gateAcquireMany(this.key('slots', targetId), Math.max(1, limit), LEASE_MS, ...holders),
+    );
+    return holders.slice(0, n);
+  }
+
+  /** Extends the leases of slots still held; resolves to the holders whose lease was still there. */
+  async renewMany(targetId: string, holders: readonly string[]): Promise<string[]> {
+    if (!holders.length) return [];
+    return (await this.cmd().gateRenewMany(this.key('slots', targetId), LEASE_MS, ...holders)).map(String);
   }
 
   /**
@@ -279,6 +346,8 @@ export class TargetGate implements OnApplicationShutdown {
       gatePause(key: string, ms: number): Promise<number>;
       gateAcquire(key: string, limit: number, holder: string, leaseMs: number): Promise<number>;
       gateClaim(key: string, room: number, holder: string, leaseMs: number): Promise<number>;
+      gateAcquireMany(key: string, limit: number, leaseMs: number, ...holders: string[]): Promise<number>;
+      gateRenewMany(key: string, leaseMs: number, ...holders: string[]): Promise<unknown[]>;
       gateAcquireWithToken(
         slots: string,
         rate: string,

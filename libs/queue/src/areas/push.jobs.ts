@@ -12,17 +12,24 @@ export const PushJobName = {
    * record and link). jobId `push:<target>:<resource>` coalesces bursts (`pushJobId` in libs/push).
    */
   PushResource: 'push.resource',
+  /**
+   * Bring a batch of golden records to one target (a fan-out's share for that target, ADR 0604):
+   * one job for up to `PUSH_BATCH_SIZE` pushes, each still level-triggered and locked on its own.
+   */
+  PushBatch: 'push.batch',
   /** Scheduled every few seconds: probe quarantined targets, re-enqueue dirty links. */
   PushCatchUp: 'push.catch-up',
 } as const;
 
 export type PushJobPayloads = {
   [PushJobName.PushResource]: { v: 1; tenantId: string; targetId: string; resourceId: string };
+  [PushJobName.PushBatch]: { v: 1; tenantId: string; targetId: string; resourceIds: string[] };
   [PushJobName.PushCatchUp]: { v: 1 };
 };
 
 export const PUSH_JOB_QUEUE: Record<(typeof PushJobName)[keyof typeof PushJobName], QueueName> = {
   [PushJobName.PushResource]: QueueName.Push,
+  [PushJobName.PushBatch]: QueueName.Push,
   [PushJobName.PushCatchUp]: QueueName.Push,
 };
 
@@ -35,6 +42,12 @@ export const PUSH_JOB_QUEUE: Record<(typeof PushJobName)[keyof typeof PushJobNam
  */
 export const PUSH_JOB_OPTIONS: AreaJobOptions<(typeof PushJobName)[keyof typeof PushJobName]> = {
   [PushJobName.PushResource]: {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: true,
+    removeOnFail: true,
+  },
+  [PushJobName.PushBatch]: {
     attempts: 10,
     backoff: { type: 'exponential', delay: 1000 },
     removeOnComplete: true,
