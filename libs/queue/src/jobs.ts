@@ -34,29 +34,21 @@ type CoreJobName = (typeof CoreJobName)[keyof typeof CoreJobName];
 export const JobName = { ...CoreJobName, ...SyncJobName, ...PushJobName, ...ReconcileJobName } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
+/** One committed golden-record version, as the outbox relays it. */
+export interface RelayedChange {
+  tenantId: string;
+  resourceType: string;
+  resourceId: string;
+  version: number;
+  kind: string;
+  /** Outbox sequence (as a string: bigint does not survive JSON). */
+  seq: string;
+}
+
 interface CoreJobPayloads {
   [JobName.WorkerPing]: { v: 1; tenantId: string; pingId: string };
-  [JobName.ResourceChanged]: {
-    v: 1;
-    tenantId: string;
-    resourceType: string;
-    resourceId: string;
-    version: number;
-    kind: string;
-    /** Outbox sequence (as a string: bigint does not survive JSON). */
-    seq: string;
-  };
-  [JobName.ResourcesChanged]: {
-    v: 1;
-    events: Array<{
-      tenantId: string;
-      resourceType: string;
-      resourceId: string;
-      version: number;
-      kind: string;
-      seq: string;
-    }>;
-  };
+  [JobName.ResourceChanged]: { v: 1 } & RelayedChange;
+  [JobName.ResourcesChanged]: { v: 1; events: RelayedChange[] };
   [JobName.EngineRecompute]: { v: 1; tenantId: string; runId: string };
   [JobName.EngineSweep]: { v: 1 };
 }
