@@ -21,14 +21,13 @@ import { coreCapabilities, identityUsers } from '@hub/push';
 import { SchemaRegistry, projectResource, validateResource, type JsonObject } from '@hub/scim';
 import { createApiApp } from '../apps/api/src/create-api-app';
 import { benchTenant, type Benchmark, type BenchRow } from './harness';
-import { createRequest, matchRequest } from './scim-push-requests';
+import { benchUser } from './scim-push-requests';
 
 const USERS = { tiny: 300, small: 5_000, full: 100_000 };
 /** Seconds of the rate-limited run measured (a rate; the whole population at 300/s takes minutes). */
 const RATE_WINDOW_S = { tiny: 4, small: 20, full: 60 };
 const LIMIT = { tiny: 100, small: 300, full: 300 };
 const LATENCY_PROBES = { tiny: 20, small: 100, full: 200 };
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -41,7 +40,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
  * 1. Rate-limited: three targets at LIMIT requests/s each, fed at once: the share of the limit
  *    each sustains over a window, and the highest request count any target saw in one second.
  * 2. Unthrottled: requests/s the three targets received from the hub beside what one target
- *    takes alone from a direct client (the same match + create requests, no hub).
+ *    takes alone from a direct client in a process of its own (the same match + create
+ *    requests, no hub).
  * 3. Change latency: an inbound SCIM PATCH accepted → the new value at all three targets, p50/p99,
  *    while a background writer changes other users at a steady rate.
  * 4. Worker peak RSS (VmHWM) after pushing N/10 users and after pushing N: flat, not linear.
@@ -352,7 +352,7 @@ async function loadUsers(
       const cfg = await configs.get(tenantId, 'User', tx);
       const drafts = [];
       for (let i = start; i < end; i++)
-        drafts.push({ resourceType: 'User', sourceKey: `u${i}`, externalId: null, attributes: user(i) });
+        drafts.push({ resourceType: 'User', sourceKey: `u${i}`, externalId: null, attributes: benchUser(i) });
       await batches.assertBatch(
         tx,
         { tenantId, sourceId, actor: { type: 'source', id: sourceId }, channel: 'bench' },
@@ -361,18 +361,6 @@ async function loadUsers(
       );
     });
   }
-}
-
-function user(i: number): Record<string, unknown> {
-  return {
-    schemas: [USER],
-    userName: `user${i}@example.test`,
-    name: { givenName: `Given${i}`, familyName: `Family${i}` },
-    displayName: `Given${i} Family${i}`,
-    title: `Title ${i % 50}`,
-    emails: [{ value: `user${i}@example.test`, type: 'work', primary: true }],
-    active: true,
-  };
 }
 
 /**
@@ -440,29 +428,34 @@ async function changeLatency(
   );
 }
 
-/** Closed loop of `concurrency` callers sending what a push of a new user sends: match, then create. */
-async function directLoad(baseUrl: string, users: number, concurrency: number): Promise<number> {
-  const pool = new Pool(new URL(baseUrl).origin, { connections: concurrency });
-  const prefix = new URL(baseUrl).pathname;
-  let next = 0;
-  let requests = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < users) {
-        const i = next++;
-        const body: Record<string, unknown> = { ...user(i), externalId: randomUUID() };
-        const match = await pool.request(matchRequest(prefix, String(body.userName)));
-        await match.body.dump();
-        const created = await pool.request(createRequest(prefix, body));
-        await created.body.dump();
-        requests += 2;
-      }
+/**
+ * One target's own capacity for what a push of a new user sends (match, then create): the
+ * direct client (`direct-load-worker.js`), in a process of its own as the hub's worker is.
+ */
+function directLoad(baseUrl: string, users: number, concurrency: number): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [...HUB_NODE_FLAGS, path.join(ROOT, 'dist', 'bench', 'direct-load-worker.js')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DIRECT_BASE_URL: baseUrl,
+        DIRECT_USERS: String(users),
+        DIRECT_CONCURRENCY: String(concurrency),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      const rate = code === 0 ? (JSON.parse(out) as { requestsPerSecond: number }).requestsPerSecond : NaN;
+      if (Number.isFinite(rate)) resolve(rate);
+      else reject(new Error(`the direct client exited with ${code}`));
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return requests / seconds;
 }
 
 interface BenchTarget {

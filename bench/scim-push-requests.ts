@@ -26,3 +26,16 @@ export function createRequest(prefix: string, body: Record<string, unknown>): Di
     body: JSON.stringify(body),
   };
 }
+
+/** The benchmark's user number `i`: what the push benchmark loads and the direct client creates. */
+export function benchUser(i: number): Record<string, unknown> {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: `user${i}@example.test`,
+    name: { givenName: `Given${i}`, familyName: `Family${i}` },
+    displayName: `Given${i} Family${i}`,
+    title: `Title ${i % 50}`,
+    emails: [{ value: `user${i}@example.test`, type: 'work', primary: true }],
+    active: true,
+  };
+}
