@@ -107,8 +107,8 @@ interface Batch {
 class TargetLanes {
   private readonly logger = new Logger('PushLanes');
   private readonly queue: Batch[] = [];
-  /** Records in the queued batches. */
-  private queued = 0;
+  /** Records of the batches taken and not finished (queued or running). */
+  private pending = 0;
   private target!: LaneTarget;
   private running = 0;
   /** No request to the target before this time (a rate wait or Retry-After seen by a step). */
@@ -146,7 +146,7 @@ class TargetLanes {
     this.target = target; // the newest configuration (limits may have changed)
     const wait = this.waitUntil - Date.now();
     const ahead = this.drainMs();
-    if (wait > 0 || (this.queued >= BACKLOG_BATCHES * batchSize && ahead > BACKLOG_MS)) {
+    if (wait > 0 || (this.pending >= BACKLOG_BATCHES * batchSize && ahead > BACKLOG_MS)) {
       // Not measured yet (the steps just started): a short delay, it will be soon.
       const deferMs =
         wait > 0 ? wait + jitter(100) : jitter(Number.isFinite(ahead) ? Math.min(ahead, 10_000) : 250);
@@ -157,7 +157,7 @@ class TargetLanes {
       (resourceId) => new Promise<LaneOutcome>((settle) => batch.items.push({ resourceId, settle })),
     );
     this.queue.push(batch);
-    this.queued += batch.items.length;
+    this.pending += batch.items.length;
     this.pump();
     return Promise.all(outcomes);
   }
@@ -171,8 +171,8 @@ class TargetLanes {
 
   /** Roughly how long the backlog takes to drain at the recent rate (unknown yet: long). */
   private drainMs(): number {
-    if (!this.queued) return 0;
-    return this.rate > 0 ? this.queued / this.rate : Infinity;
+    if (!this.pending) return 0;
+    return this.rate > 0 ? this.pending / this.rate : Infinity;
   }
 
   /** Starts queued batches, `RUNNING_BATCHES` at a time. */
@@ -186,10 +186,10 @@ class TargetLanes {
     }
     while (this.queue.length && this.running < RUNNING_BATCHES) {
       const batch = this.queue.shift()!;
-      this.queued -= batch.items.length;
       this.running += 1;
       void this.runBatch(batch).finally(() => {
         this.running -= 1;
+        this.pending -= batch.items.length;
         this.pump();
         if (!this.running && !this.queue.length && !this.idleTimer)
           this.idleTimer = setTimeout(() => {
@@ -203,7 +203,8 @@ class TargetLanes {
   /**
    * One batch: its locks in one statement (a record another push holds is busy: it gets a job of
    * its own), its links and records in one, then every step at once, each lent a slot for its
-   * requests; the locks go back together at the end.
+   * requests. The locks go back together, and only then do the outcomes: a follow-up job must not
+   * find its record still locked by this batch.
    */
   private async runBatch({ tenantId, items }: Batch): Promise<void> {
     if (Date.now() < this.waitUntil) {
@@ -219,35 +220,27 @@ class TargetLanes {
       for (const q of items) q.settle({ resourceId: q.resourceId, error });
       return;
     }
-    const mine = items.filter((_, i) => locked[i]);
-    for (const q of items.filter((_, i) => !locked[i]))
-      q.settle({ resourceId: q.resourceId, result: { kind: 'busy', delayMs: jitter(300) } });
+    const mine = ids.filter((_, i) => locked[i]);
+    const outcomes = new Map<string, LaneOutcome>();
+    for (const id of ids.filter((_, i) => !locked[i]))
+      outcomes.set(id, { resourceId: id, result: { kind: 'busy', delayMs: jitter(300) } });
     try {
-      const states = await this.step.readMany(
-        tenantId,
-        this.target.id,
-        mine.map((q) => q.resourceId),
+      const states = await this.step.readMany(tenantId, this.target.id, mine);
+      await Promise.all(
+        mine.map(async (id, i) => outcomes.set(id, await this.runStep(tenantId, id, states[i]!))),
       );
-      await Promise.all(mine.map((q, i) => this.runStep(tenantId, q, states[i]!)));
     } catch (error) {
-      for (const q of mine) q.settle({ resourceId: q.resourceId, error }); // a settled one stays settled
+      for (const id of mine) if (!outcomes.has(id)) outcomes.set(id, { resourceId: id, error });
     } finally {
-      await this.step.unlockMany(
-        this.target.id,
-        mine.map((q) => q.resourceId),
-      );
+      await this.step.unlockMany(this.target.id, mine);
+      for (const q of items)
+        q.settle(outcomes.get(q.resourceId) ?? { resourceId: q.resourceId, error: new Error('no outcome') });
     }
   }
 
-  private async runStep(
-    tenantId: TenantId,
-    { resourceId, settle }: Queued,
-    prefetched: PushState,
-  ): Promise<void> {
-    if (Date.now() < this.waitUntil) {
-      settle({ resourceId, deferMs: this.waitUntil - Date.now() + jitter(100) });
-      return;
-    }
+  private async runStep(tenantId: TenantId, resourceId: string, prefetched: PushState): Promise<LaneOutcome> {
+    if (Date.now() < this.waitUntil)
+      return { resourceId, deferMs: this.waitUntil - Date.now() + jitter(100) };
     let result: PushStepResult;
     try {
       result = await this.step.run(tenantId, this.target.id, resourceId, {
@@ -255,20 +248,19 @@ class TargetLanes {
         prefetched,
       });
     } catch (error) {
-      settle({ resourceId, error });
-      return;
+      return { resourceId, error };
     }
     this.measure();
     if (result.kind === 'wait') {
-      // Nothing goes to the target for a while: what is queued goes back, delayed.
+      // Nothing goes to the target for a while: the queued batches go back, delayed.
       this.waitUntil = Math.max(this.waitUntil, Date.now() + result.delayMs);
-      settle({ resourceId, deferMs: result.delayMs });
-      for (const b of this.queue.splice(0))
+      for (const b of this.queue.splice(0)) {
+        this.pending -= b.items.length;
         for (const q of b.items) q.settle({ resourceId: q.resourceId, deferMs: result.delayMs });
-      this.queued = 0;
-      return;
+      }
+      return { resourceId, deferMs: result.delayMs };
     }
-    settle({ resourceId, result });
+    return { resourceId, result };
   }
 
   /**
