@@ -54,10 +54,11 @@ const TOKEN_STALE_MS = 20;
 
 /**
  * The push lanes of this process (ADR 0604). Per target, a backlog that every batch job of the
- * target in this process feeds, worked by up to `STEPS_PER_SLOT` × its concurrency steps at once.
- * A step needs one of the target's concurrency slots only while it sends: the lanes lease slots
- * from Redis in bulk (one round trip for several), lend them to their steps, and give them back
- * once the target's work here runs out — one Redis round trip per lease, not two per push.
+ * target in this process feeds, `RUNNING_BATCHES` batches worked at once, each batch's steps
+ * together. A step needs one of the target's concurrency slots only while it sends: the lanes
+ * lease slots from Redis in bulk (one round trip for several), lend them to their steps, and give
+ * them back once the target's work here runs out — one Redis round trip per lease, not two per
+ * push.
  *
  * A backlog is bounded by time: a batch that finds more than `BACKLOG_MS` of the target's work
  * ahead of it (a slow target), or the target waiting for its rate limit or a Retry-After, is
